@@ -1,0 +1,47 @@
+# edgeconnect-course: set-up, the whole course headless, the tests.
+# `make course` and `make test` each set up a virtual environment first (.venv, once).
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The CPU build of PyTorch; on a CUDA machine use e.g. `make setup TORCH="torch==2.13.0"` with the
+# index of your CUDA version (see README), or any torch >= 2.1 already installed in the venv.
+TORCH ?= torch==2.13.0
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup course test test-fast notebooks-refresh bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
+	touch $@
+
+## Run every lesson headless with papermill; executed copies go to executed/
+course: setup
+	$(PY) -m edgeconnect_lib.course run --out executed
+
+## The test suite: library tests, one papermill run with non-default parameters, nbval over every lesson
+test: setup
+	$(PY) -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
+
+## Library tests only (no notebooks)
+test-fast: setup
+	$(PY) -m pytest tests -p no:cacheprovider
+
+## Re-execute the lessons in place (after editing one), so the committed outputs match their default run
+notebooks-refresh: setup
+	$(PY) -m edgeconnect_lib.course refresh notebooks/[0-9][0-9]_*.ipynb
+
+## Benchmarks (printed tables)
+bench: setup
+	$(PY) benchmarks/bench_canny.py
+	$(PY) benchmarks/bench_dataset.py
+	$(PY) benchmarks/train_step.py
+
+clean:
+	rm -rf executed .pytest_cache
