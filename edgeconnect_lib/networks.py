@@ -1,0 +1,488 @@
+"""EdgeConnect's networks: the edge generator G1, the inpainting generator G2 and the PatchGAN discriminator.
+
+Nazeri et al., *EdgeConnect: Generative Image Inpainting with Adversarial Edge Learning* (2019), Section 3
+and Appendix A ("Network architectures"):
+
+* **G1** (:class:`EdgeGenerator`) predicts an edge map inside the hole from the grayscale image, the masked
+  Canny edges and the mask: ``C_pred = G1(I_gray_masked, C_gt_masked, M)`` (paper Eq. 1).
+* **G2** (:class:`InpaintGenerator`) paints the hole from the masked RGB image and the composite edge map:
+  ``I_pred = G2(I_gt_masked, C_comp)`` (paper Eq. 6).
+* **D1 / D2** (:class:`PatchDiscriminator`) are 70x70 PatchGANs (Isola et al. 2017) that return logits per
+  patch and their five feature maps (used by the feature-matching loss, paper Eq. 4).
+
+Both generators share one shape: an encoder that downsamples twice, eight residual blocks with dilated
+convolutions (dilation 2), and a decoder that upsamples twice. Widths and the number of residual blocks are
+arguments, so the CPU preset of the course and the paper's size come from the same code. At the paper's size
+(``base_channels=64``, ``residual_blocks=8``) the parameter counts equal the authors':
+G1 10,761,089; G2 10,774,595; D1 2,762,752 (2 input channels); D2 2,763,776 (3 input channels).
+
+Spectral normalisation (Miyato et al. 2018) uses PyTorch's *legacy* hook
+:func:`torch.nn.utils.spectral_norm`, not the newer ``torch.nn.utils.parametrizations.spectral_norm``. Reason:
+its state-dict keys (``NAME.weight_orig``, ``NAME.weight_u``, ``NAME.weight_v``) are exactly those of the
+authors' released checkpoints, and its load hook also converts files from older PyTorch versions, so their
+files load without any key renaming. (``weight_u`` and ``weight_v`` are buffers, so they are not counted as
+parameters, as in the authors' count.) Lesson 03 (``notebooks/03_networks_and_spectral_norm.ipynb``) rebuilds
+spectral normalisation from scratch and checks it against this hook.
+
+All ``nn.Sequential`` positions follow the authors' layer order, so their keys map one to one:
+``encoder.1/.4/.7`` (the three encoder convolutions), ``middle.K.conv_block.1/.5`` (the two 3x3 convolutions
+of residual block K), ``decoder.0/.3`` (the transposed convolutions), ``decoder.7`` (the output convolution),
+``conv1.0`` ... ``conv5.0`` (discriminator). The authors' discriminator also exposes ``conv1`` under a second
+name, ``features``, so their files hold each ``conv1.0.*`` tensor twice, as ``features.0.*`` too;
+:mod:`edgeconnect_lib.checkpoints` drops (and, when writing, restores) those duplicates.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "ResidualBlock",
+    "EdgeGenerator",
+    "InpaintGenerator",
+    "PatchDiscriminator",
+    "init_weights",
+    "count_parameters",
+    "receptive_field",
+    "network_config",
+    "build_network",
+    "refresh_spectral_norm",
+    "PAPER_PARAMETER_COUNTS",
+]
+
+#: Parameter counts of the authors' networks at the paper's size (from their released checkpoints' layout).
+PAPER_PARAMETER_COUNTS: dict[str, int] = {
+    "EdgeGenerator": 10_761_089,
+    "InpaintGenerator": 10_774_595,
+    "PatchDiscriminator_edge": 2_762_752,  # in_channels = 2 (gray, edges)
+    "PatchDiscriminator_inpaint": 2_763_776,  # in_channels = 3 (RGB)
+}
+
+
+def _maybe_spectral_norm(layer: nn.Module, use_spectral_norm: bool) -> nn.Module:
+    """Wrap ``layer`` with the legacy spectral-norm hook (keys ``weight_orig/_u/_v``) when asked.
+
+    ``W_SN = W / sigma(W)`` where ``sigma(W)`` is the largest singular value of ``W`` reshaped to
+    ``(out, in*kh*kw)``, estimated by one power-iteration step per training forward pass (Miyato et al. 2018).
+    """
+    return nn.utils.spectral_norm(layer) if use_spectral_norm else layer
+
+
+def _check_positive_int(name: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name}={value!r}: expected a positive integer")
+
+
+class ResidualBlock(nn.Module):
+    """Residual block of EdgeConnect's generators (paper Appendix A, after Johnson et al. 2016).
+
+    ``out = x + F(x)`` with ``F`` = reflection pad(d) -> 3x3 conv, dilation d -> InstanceNorm -> ReLU ->
+    reflection pad(1) -> 3x3 conv -> InstanceNorm. No ReLU after the sum. Instance norm keeps no running
+    statistics (``track_running_stats=False``) and has no affine parameters, as in the authors' code.
+    With spectral norm the convolutions have no bias (the instance norm that follows removes it anyway).
+    """
+
+    def __init__(self, channels: int, dilation: int = 2, use_spectral_norm: bool = False) -> None:
+        super().__init__()
+        _check_positive_int("channels", channels)
+        _check_positive_int("dilation", dilation)
+        bias = not use_spectral_norm
+        # Positions 0..6; the authors' keys are conv_block.1 and conv_block.5.
+        self.conv_block = nn.Sequential(
+            nn.ReflectionPad2d(dilation),  # 0
+            _maybe_spectral_norm(  # 1
+                nn.Conv2d(channels, channels, kernel_size=3, dilation=dilation, bias=bias), use_spectral_norm
+            ),
+            nn.InstanceNorm2d(channels, track_running_stats=False),  # 2
+            nn.ReLU(inplace=True),  # 3
+            nn.ReflectionPad2d(1),  # 4
+            _maybe_spectral_norm(  # 5
+                nn.Conv2d(channels, channels, kernel_size=3, dilation=1, bias=bias), use_spectral_norm
+            ),
+            nn.InstanceNorm2d(channels, track_running_stats=False),  # 6
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # out = x + F(x), no activation after the sum
+        return x + self.conv_block(x)
+
+
+class _Generator(nn.Module):
+    """Encoder (x1/4) -> residual blocks -> decoder (x4), shared by G1 and G2 (paper Appendix A)."""
+
+    out_channels: int = 1
+    in_channels: int = 3
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        base_channels: int = 64,
+        residual_blocks: int = 8,
+        use_spectral_norm: bool = False,
+        init: bool = True,
+    ) -> None:
+        super().__init__()
+        _check_positive_int("in_channels", in_channels)
+        _check_positive_int("out_channels", out_channels)
+        _check_positive_int("base_channels", base_channels)
+        if not isinstance(residual_blocks, int) or residual_blocks < 0:
+            raise ValueError(f"residual_blocks={residual_blocks!r}: expected an integer >= 0")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.base_channels = base_channels
+        self.residual_blocks = residual_blocks
+        self.use_spectral_norm = use_spectral_norm
+        c = base_channels
+        sn = use_spectral_norm
+
+        def norm(ch: int) -> nn.Module:
+            return nn.InstanceNorm2d(ch, track_running_stats=False)
+
+        # (B, in, H, W) -> (B, 4c, H/4, W/4); keys encoder.1, encoder.4, encoder.7
+        self.encoder = nn.Sequential(
+            nn.ReflectionPad2d(3),  # 0
+            _maybe_spectral_norm(nn.Conv2d(in_channels, c, kernel_size=7, padding=0), sn),  # 1: (B, c, H, W)
+            norm(c),  # 2
+            nn.ReLU(inplace=True),  # 3
+            _maybe_spectral_norm(nn.Conv2d(c, 2 * c, kernel_size=4, stride=2, padding=1), sn),  # 4: H/2
+            norm(2 * c),  # 5
+            nn.ReLU(inplace=True),  # 6
+            _maybe_spectral_norm(nn.Conv2d(2 * c, 4 * c, kernel_size=4, stride=2, padding=1), sn),  # 7: H/4
+            norm(4 * c),  # 8
+            nn.ReLU(inplace=True),  # 9
+        )
+        # (B, 4c, H/4, W/4), same shape; keys middle.K.conv_block.1/.5
+        self.middle = nn.Sequential(
+            *[ResidualBlock(4 * c, dilation=2, use_spectral_norm=sn) for _ in range(residual_blocks)]
+        )
+        # (B, 4c, H/4, W/4) -> (B, out, H, W); keys decoder.0, decoder.3, decoder.7
+        self.decoder = nn.Sequential(
+            _maybe_spectral_norm(nn.ConvTranspose2d(4 * c, 2 * c, kernel_size=4, stride=2, padding=1), sn),  # 0
+            norm(2 * c),  # 1
+            nn.ReLU(inplace=True),  # 2
+            _maybe_spectral_norm(nn.ConvTranspose2d(2 * c, c, kernel_size=4, stride=2, padding=1), sn),  # 3
+            norm(c),  # 4
+            nn.ReLU(inplace=True),  # 5
+            nn.ReflectionPad2d(3),  # 6
+            nn.Conv2d(c, out_channels, kernel_size=7, padding=0),  # 7: never spectrally normalised
+        )
+        if init:
+            init_weights(self)
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        if not isinstance(x, torch.Tensor) or x.dim() != 4:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(
+                f"{type(self).__name__} expects a 4-D tensor (B, {self.in_channels}, H, W), got {shape}"
+            )
+        if x.shape[1] != self.in_channels:
+            raise ValueError(
+                f"{type(self).__name__} expects {self.in_channels} input channels ({self._input_doc}), "
+                f"got {x.shape[1]} (input shape {tuple(x.shape)})"
+            )
+        h, w = x.shape[-2:]
+        if h % 4 or w % 4:
+            raise ValueError(
+                f"{type(self).__name__}: height and width must be divisible by 4 (two stride-2 stages), "
+                f"got {h}x{w}; pad the input first (e.g. to {-(-h // 4) * 4}x{-(-w // 4) * 4})"
+            )
+        if h < 4 or w < 4:
+            raise ValueError(f"{type(self).__name__}: input {h}x{w} is too small (at least 4x4)")
+
+    _input_doc = ""
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Pre-activation output ``decoder(middle(encoder(x)))``, shape (B, out, H, W)."""
+        self._check_input(x)
+        return self.decoder(self.middle(self.encoder(x)))
+
+
+class EdgeGenerator(_Generator):
+    """G1: predicts an edge map in the hole (paper Section 3.1, Eq. 1).
+
+    Input ``(B, 3, H, W)`` = ``cat(gray_masked, edges_masked, mask)``; output ``(B, 1, H, W)`` edge
+    probabilities in (0, 1) (sigmoid). H and W must be divisible by 4. Spectral norm on every convolution but
+    the output 7x7 one (paper Section 3.3, authors' code).
+    """
+
+    _input_doc = "gray, masked edges, mask"
+
+    def __init__(
+        self,
+        base_channels: int = 64,
+        residual_blocks: int = 8,
+        use_spectral_norm: bool = True,
+        init: bool = True,
+    ) -> None:
+        super().__init__(
+            in_channels=3,
+            out_channels=1,
+            base_channels=base_channels,
+            residual_blocks=residual_blocks,
+            use_spectral_norm=use_spectral_norm,
+            init=init,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # C_pred = sigmoid(G1(x)), (B, 1, H, W)
+        return torch.sigmoid(self.features(x))
+
+
+class InpaintGenerator(_Generator):
+    """G2: paints the hole from the masked image and the edge map (paper Section 3.2, Eq. 6).
+
+    Input ``(B, 4, H, W)`` = ``cat(rgb_masked, edges)``; output ``(B, 3, H, W)`` RGB in [0, 1] as
+    ``(tanh(x) + 1) / 2``. H and W must be divisible by 4. No spectral norm (the authors found it slowed
+    G2's training down a lot).
+    """
+
+    _input_doc = "masked RGB, edges"
+
+    def __init__(self, base_channels: int = 64, residual_blocks: int = 8, init: bool = True) -> None:
+        super().__init__(
+            in_channels=4,
+            out_channels=3,
+            base_channels=base_channels,
+            residual_blocks=residual_blocks,
+            use_spectral_norm=False,
+            init=init,
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # I_pred = (tanh(G2(x)) + 1) / 2 in [0, 1], (B, 3, H, W)
+        return (torch.tanh(self.features(x)) + 1) / 2
+
+
+class PatchDiscriminator(nn.Module):
+    """70x70 PatchGAN discriminator (paper Section 3.1/3.2, Isola et al. 2017), used as D1 and D2.
+
+    Five 4x4 convolutions with strides 2, 2, 2, 1, 1, padding 1 and widths c, 2c, 4c, 8c, 1 (c =
+    ``base_channels``, 64 in the paper), LeakyReLU(0.2) after the first four; spectral norm on all five and no
+    biases when it is on. D1 sees ``cat(gray, edges)`` (2 channels), D2 sees RGB (3 channels).
+
+    ``forward(x)`` returns ``(out, [f1, f2, f3, f4, f5])``: ``out`` is the last feature map ``f5`` of shape
+    (B, 1, H', W'), one score per 70x70 patch, as logits, or passed through a sigmoid when
+    ``use_sigmoid=True`` (the authors' D did so for their ``nsgan`` loss; the course's losses take logits).
+    The features ``f1..f5`` feed the feature-matching loss (paper Eq. 4).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        base_channels: int = 64,
+        use_spectral_norm: bool = True,
+        use_sigmoid: bool = False,
+        init: bool = True,
+    ) -> None:
+        super().__init__()
+        _check_positive_int("in_channels", in_channels)
+        _check_positive_int("base_channels", base_channels)
+        self.in_channels = in_channels
+        self.base_channels = base_channels
+        self.use_spectral_norm = use_spectral_norm
+        self.use_sigmoid = use_sigmoid
+        c = base_channels
+        sn = use_spectral_norm
+        bias = not sn
+
+        def conv(cin: int, cout: int, stride: int) -> nn.Module:
+            return _maybe_spectral_norm(
+                nn.Conv2d(cin, cout, kernel_size=4, stride=stride, padding=1, bias=bias), sn
+            )
+
+        # keys conv1.0 ... conv5.0; sizes for a 256x256 input in the comments
+        self.conv1 = nn.Sequential(conv(in_channels, c, 2), nn.LeakyReLU(0.2, inplace=True))  # (B, c, 128, 128)
+        self.conv2 = nn.Sequential(conv(c, 2 * c, 2), nn.LeakyReLU(0.2, inplace=True))  # (B, 2c, 64, 64)
+        self.conv3 = nn.Sequential(conv(2 * c, 4 * c, 2), nn.LeakyReLU(0.2, inplace=True))  # (B, 4c, 32, 32)
+        self.conv4 = nn.Sequential(conv(4 * c, 8 * c, 1), nn.LeakyReLU(0.2, inplace=True))  # (B, 8c, 31, 31)
+        self.conv5 = nn.Sequential(conv(8 * c, 1, 1))  # (B, 1, 30, 30)
+        if init:
+            init_weights(self)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(
+                f"PatchDiscriminator expects a tensor (B, {self.in_channels}, H, W) "
+                f"(in_channels={self.in_channels}), got {shape}"
+            )
+        if min(x.shape[-2:]) < 22:
+            raise ValueError(
+                f"PatchDiscriminator: input {tuple(x.shape[-2:])} is too small; it needs at least 22x22 "
+                "to give one output score"
+            )
+        f1 = self.conv1(x)
+        f2 = self.conv2(f1)
+        f3 = self.conv3(f2)
+        f4 = self.conv4(f3)
+        f5 = self.conv5(f4)
+        out = torch.sigmoid(f5) if self.use_sigmoid else f5
+        return out, [f1, f2, f3, f4, f5]
+
+
+# --------------------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------------------
+
+
+def init_weights(module: nn.Module, kind: str = "normal", gain: float = 0.02) -> nn.Module:
+    """Initialise convolution weights as the authors did (their ``BaseNetwork.init_weights``), in place.
+
+    ``kind``: ``"normal"`` (N(0, gain^2), the authors' default with gain 0.02), ``"xavier"``, ``"kaiming"``
+    or ``"orthogonal"``. Biases are set to 0. For a spectrally normalised layer the raw weight
+    ``weight_orig`` is initialised (what the authors' code also changed, through a shared storage).
+    Returns ``module``.
+    """
+    kinds = ("normal", "xavier", "kaiming", "orthogonal")
+    if kind not in kinds:
+        raise ValueError(f"kind={kind!r}: choose one of {kinds}")
+    for m in module.modules():
+        if not isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            continue
+        weight = m.weight_orig if hasattr(m, "weight_orig") else m.weight
+        with torch.no_grad():
+            if kind == "normal":
+                nn.init.normal_(weight, 0.0, gain)
+            elif kind == "xavier":
+                nn.init.xavier_normal_(weight, gain=gain)
+            elif kind == "kaiming":
+                nn.init.kaiming_normal_(weight, a=0, mode="fan_in")
+            else:
+                nn.init.orthogonal_(weight, gain=gain)
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
+            if hasattr(m, "weight_orig"):
+                # keep the hook's stored W_SN = W / sigma in step with the new raw weight
+                m.weight = weight.data
+    return module
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = False) -> int:
+    """Number of parameters, counted as the authors did: ``sum(p.numel() for p in module.parameters())``.
+
+    Shared parameters count once; spectral norm's ``weight_u`` / ``weight_v`` are buffers, not counted.
+    """
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
+
+
+def receptive_field(
+    discriminator: nn.Module | None = None,
+    *,
+    kernel_sizes: Sequence[int] | None = None,
+    strides: Sequence[int] | None = None,
+    dilations: Sequence[int] | None = None,
+) -> int:
+    """Receptive field (in input pixels, per side) of a stack of convolutions.
+
+    ``r = 1 + sum_i d_i (k_i - 1) * prod_{j < i} s_j`` (each layer adds ``d (k - 1)`` of its input, measured
+    in pixels of the network's input by the product of the strides before it). For EdgeConnect's
+    discriminator: ``1 + 3 * (1 + 2 + 4 + 8 + 8) = 70``.
+
+    Pass either a module (its ``nn.Conv2d`` layers are taken in order; padding does not change the size) or
+    ``kernel_sizes`` and ``strides`` (and optionally ``dilations``).
+    """
+    if discriminator is not None:
+        if kernel_sizes is not None or strides is not None:
+            raise ValueError("receptive_field: pass either a module or kernel_sizes/strides, not both")
+        convs = [m for m in discriminator.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+        if not convs:
+            raise ValueError(f"receptive_field: {type(discriminator).__name__} has no nn.Conv2d layers")
+        if any(isinstance(m, nn.ConvTranspose2d) for m in convs):
+            raise ValueError(
+                "receptive_field: transposed convolutions are not supported (use it on a discriminator)"
+            )
+        for m in convs:
+            if m.kernel_size[0] != m.kernel_size[1] or m.stride[0] != m.stride[1]:
+                raise ValueError("receptive_field: only square kernels and strides are supported")
+        kernel_sizes = [m.kernel_size[0] for m in convs]
+        strides = [m.stride[0] for m in convs]
+        dilations = [m.dilation[0] for m in convs]
+    if kernel_sizes is None or strides is None:
+        raise ValueError("receptive_field: pass a module, or both kernel_sizes= and strides=")
+    kernel_sizes, strides = list(kernel_sizes), list(strides)
+    dilations = [1] * len(kernel_sizes) if dilations is None else list(dilations)
+    if not (len(kernel_sizes) == len(strides) == len(dilations)):
+        raise ValueError(
+            f"receptive_field: kernel_sizes ({len(kernel_sizes)}), strides ({len(strides)}) and dilations "
+            f"({len(dilations)}) must have the same length"
+        )
+    r, jump = 1, 1  # jump = product of the strides so far (input pixels per step of this layer's input)
+    for k, s, d in zip(kernel_sizes, strides, dilations):
+        # r += d (k - 1) * prod_{j<i} s_j
+        r += d * (k - 1) * jump
+        jump *= s
+    return r
+
+
+def network_config(module: nn.Module) -> dict:
+    """Constructor arguments that rebuild ``module`` with :func:`build_network` (class name included)."""
+    if isinstance(module, EdgeGenerator):
+        return {
+            "class": "EdgeGenerator",
+            "base_channels": module.base_channels,
+            "residual_blocks": module.residual_blocks,
+            "use_spectral_norm": module.use_spectral_norm,
+        }
+    if isinstance(module, InpaintGenerator):
+        return {
+            "class": "InpaintGenerator",
+            "base_channels": module.base_channels,
+            "residual_blocks": module.residual_blocks,
+        }
+    if isinstance(module, PatchDiscriminator):
+        return {
+            "class": "PatchDiscriminator",
+            "in_channels": module.in_channels,
+            "base_channels": module.base_channels,
+            "use_spectral_norm": module.use_spectral_norm,
+            "use_sigmoid": module.use_sigmoid,
+        }
+    raise ValueError(f"network_config: {type(module).__name__} is not one of EdgeConnect's networks")
+
+
+_CLASSES = {"EdgeGenerator": EdgeGenerator, "InpaintGenerator": InpaintGenerator,
+            "PatchDiscriminator": PatchDiscriminator}
+
+
+def build_network(config: dict, init: bool = True) -> nn.Module:
+    """Build the network described by ``config`` (as returned by :func:`network_config`)."""
+    config = dict(config)
+    name = config.pop("class", None)
+    if name not in _CLASSES:
+        raise ValueError(f"build_network: config['class']={name!r}; expected one of {sorted(_CLASSES)}")
+    try:
+        return _CLASSES[name](**config, init=init)
+    except TypeError as err:
+        raise ValueError(f"build_network: bad arguments for {name}: {config} ({err})") from err
+
+
+def _iter_sn_layers(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:
+    """(name, layer) of every layer carrying the legacy spectral-norm hook."""
+    for name, m in module.named_modules():
+        if hasattr(m, "weight_orig"):
+            yield name, m
+
+
+def refresh_spectral_norm(module: nn.Module, iterations: int = 10) -> nn.Module:
+    """Run ``iterations`` power-iteration steps on every spectrally normalised layer of ``module``.
+
+    The legacy hook does one step per *training* forward pass and none in eval mode, so a freshly built
+    network's sigma estimates start from random vectors. Calling this (under ``torch.no_grad``) makes
+    ``weight = weight_orig / sigma`` accurate without running data through the network. Returns ``module``.
+    """
+    from torch.nn.utils.spectral_norm import SpectralNorm
+
+    _check_positive_int("iterations", iterations)
+    for _, layer in _iter_sn_layers(module):
+        for hook in layer._forward_pre_hooks.values():
+            if isinstance(hook, SpectralNorm):
+                hook.n_power_iterations, saved = iterations, hook.n_power_iterations
+                try:
+                    with torch.no_grad():
+                        setattr(layer, hook.name, hook.compute_weight(layer, do_power_iteration=True))
+                finally:
+                    hook.n_power_iterations = saved
+    return module
