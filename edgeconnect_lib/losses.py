@@ -1,0 +1,370 @@
+"""The loss terms of EdgeConnect (Nazeri et al., 2019, Sec. 3.1-3.2) and its two generator objectives.
+
+Edge generator G1 (Eq. 2):        L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM,    lambda_adv1 = 1, lambda_FM = 10
+Image-completion generator G2 (Eq. 4):
+                                  L_G2 = lambda_l1 * L_l1 + lambda_adv2 * L_adv2 + lambda_p * L_perc + lambda_s * L_style
+                                  with lambda_l1 = 1, lambda_adv2 = lambda_p = 0.1, lambda_s = 250.
+
+Every adversarial loss here takes the discriminator's *logits* (``PatchDiscriminator(..., use_sigmoid=False)``),
+never probabilities. The objectives return a dict of already-weighted terms whose sum is ``loss_G``, with
+the course's names ``loss_D``, ``loss_G_adv``, ``loss_G_fm``, ``loss_G_l1``, ``loss_G_perc``, ``loss_G_style``.
+
+Lesson: ``notebooks/04_loss_terms.ipynb``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .vgg import VGG19Features, load_vgg19
+
+__all__ = [
+    "GAN_KINDS",
+    "STYLE_INPUTS",
+    "PERCEPTUAL_LAYERS",
+    "STYLE_LAYERS",
+    "LossWeights",
+    "discriminator_loss",
+    "discriminator_objective",
+    "generator_adversarial_loss",
+    "feature_matching_loss",
+    "masked_l1",
+    "gram_matrix",
+    "PerceptualStyleLoss",
+    "edge_generator_objective",
+    "inpaint_generator_objective",
+]
+
+#: Adversarial loss forms of the authors' code.
+GAN_KINDS = ("nsgan", "lsgan", "hinge")
+#: What the style loss compares (see :class:`PerceptualStyleLoss`).
+STYLE_INPUTS = ("masked", "composite", "full")
+#: VGG19 activations of the perceptual loss (Eq. 5) and of the style loss (Eq. 6).
+PERCEPTUAL_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+STYLE_LAYERS = ("relu2_2", "relu3_4", "relu4_4", "relu5_2")
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """The loss weights of EdgeConnect's objectives; the defaults are the paper's (Sec. 3.1, 3.2, 4.1).
+
+    - ``edge_adv`` = lambda_adv1 and ``edge_fm`` = lambda_FM in Eq. (2), the objective of the edge generator G1:
+      ``L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM``.
+    - ``l1``, ``inpaint_adv`` = lambda_adv2, ``perceptual`` = lambda_p, ``style`` = lambda_s in Eq. (4), the
+      objective of the image-completion generator G2:
+      ``L_G2 = lambda_l1 * L_l1 + lambda_adv2 * L_adv2 + lambda_p * L_perc + lambda_s * L_style``.
+    - ``gan``: the adversarial loss form, ``"nsgan"`` (the paper's, default), ``"lsgan"`` or ``"hinge"``.
+
+    (The authors' repository also has fallback defaults, style 1, perceptual 1, adversarial 0.01, that are
+    not the paper's; its example config, like these defaults, matches the paper.)
+    """
+
+    edge_adv: float = 1.0
+    edge_fm: float = 10.0
+    l1: float = 1.0
+    inpaint_adv: float = 0.1
+    perceptual: float = 0.1
+    style: float = 250.0
+    gan: str = "nsgan"
+
+    def __post_init__(self) -> None:
+        _check_kind(self.gan, "gan")
+        for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"LossWeights.{name}={value!r}: a loss weight must be a finite number >= 0")
+
+
+def _check_kind(kind: str, name: str = "kind") -> None:
+    if kind not in GAN_KINDS:
+        raise ValueError(f"{name}={kind!r}: unknown adversarial loss; choose one of {GAN_KINDS}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Adversarial losses (Eq. 2 and Eq. 4's L_adv), on logits
+# ---------------------------------------------------------------------------------------------------------
+def _real_term(logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """The discriminator's loss for inputs that should be judged real."""
+    if kind == "nsgan":
+        # -log sigmoid(l) = softplus(-l): BCE with target 1, computed stably on logits
+        return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+    if kind == "lsgan":
+        # (D(x) - 1)^2
+        return F.mse_loss(logits, torch.ones_like(logits))
+    # hinge: max(0, 1 - D(x))
+    return F.relu(1.0 - logits).mean()
+
+
+def _fake_term(logits: torch.Tensor, kind: str) -> torch.Tensor:
+    """The discriminator's loss for inputs that should be judged fake."""
+    if kind == "nsgan":
+        # -log(1 - sigmoid(l)) = softplus(l): BCE with target 0
+        return F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+    if kind == "lsgan":
+        # D(G(z))^2
+        return F.mse_loss(logits, torch.zeros_like(logits))
+    # hinge: max(0, 1 + D(G(z)))
+    return F.relu(1.0 + logits).mean()
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "nsgan") -> torch.Tensor:
+    """The discriminator's loss ``loss_D = (L_real + L_fake) / 2`` on its logit maps.
+
+    - ``nsgan``: binary cross-entropy, ``-log sigmoid(D(x)) - log(1 - sigmoid(D(G(z))))`` (the paper's);
+    - ``lsgan``: least squares on the raw outputs, ``(D(x) - 1)^2 + D(G(z))^2``. The authors' code applied
+      the MSE to sigmoid outputs (their D kept its sigmoid); we follow Mao et al. (2017) and use the logits;
+    - ``hinge``: ``max(0, 1 - D(x)) + max(0, 1 + D(G(z)))``.
+
+    Each term is a mean over the patch map; the sum is halved as in the authors' code. Pass the fakes'
+    logits computed on ``fakes.detach()`` so the generator gets no gradient from this loss.
+    """
+    _check_kind(kind)
+    return (_real_term(real_logits, kind) + _fake_term(fake_logits, kind)) / 2
+
+
+def discriminator_objective(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: str = "nsgan"
+) -> dict[str, torch.Tensor]:
+    """:func:`discriminator_loss` with its two halves: ``{"loss_D_real", "loss_D_fake", "loss_D"}``."""
+    _check_kind(kind)
+    real, fake = _real_term(real_logits, kind), _fake_term(fake_logits, kind)
+    return {"loss_D_real": real, "loss_D_fake": fake, "loss_D": (real + fake) / 2}
+
+
+def generator_adversarial_loss(fake_logits: torch.Tensor, kind: str = "nsgan") -> torch.Tensor:
+    """The generator's adversarial loss ``loss_G_adv`` on the discriminator's logits for its outputs.
+
+    - ``nsgan``: ``-log sigmoid(D(G(z)))`` (the non-saturating loss, BCE with target 1);
+    - ``lsgan``: ``(D(G(z)) - 1)^2``;
+    - ``hinge``: ``-D(G(z))``.
+    """
+    _check_kind(kind)
+    if kind == "hinge":
+        # L = -mean(D(G(z)))
+        return -fake_logits.mean()
+    return _real_term(fake_logits, kind)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Feature matching (Eq. 3)
+# ---------------------------------------------------------------------------------------------------------
+def feature_matching_loss(
+    real_features: Sequence[torch.Tensor], fake_features: Sequence[torch.Tensor]
+) -> torch.Tensor:
+    """Feature-matching loss of Eq. (3): ``L_FM = sum_i mean |D_i(real) - D_i(fake)|`` over D's layers.
+
+    ``real_features`` and ``fake_features`` are the lists of the discriminator's activations
+    (``PatchDiscriminator.forward`` returns five). The real ones are detached: the loss trains the
+    generator only. Like the authors' code, each layer's L1 is a mean over its elements and the layers are
+    summed; the paper's extra 1/N_i normalisation is this mean.
+    """
+    real_features, fake_features = list(real_features), list(fake_features)
+    if len(real_features) != len(fake_features) or not real_features:
+        raise ValueError(
+            f"feature_matching_loss: got {len(real_features)} real and {len(fake_features)} fake feature maps; "
+            "pass the same non-empty list of discriminator layers for both"
+        )
+    loss = fake_features[0].new_zeros(())
+    for i, (real, fake) in enumerate(zip(real_features, fake_features)):
+        if real.shape != fake.shape:
+            raise ValueError(f"feature_matching_loss: layer {i} has shapes {tuple(real.shape)} and {tuple(fake.shape)}")
+        # L_FM += (1 / N_i) ||D_i(real) - D_i(fake)||_1
+        loss = loss + F.l1_loss(fake, real.detach())
+    return loss
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reconstruction: hole-aware L1
+# ---------------------------------------------------------------------------------------------------------
+def masked_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """The reconstruction loss ``L_l1`` of G2, normalised by the hole size as in the authors' code.
+
+    ``L_l1 = mean(|output - target|) / mean(mask)``: the L1 over the whole image divided by the hole ratio,
+    i.e. ``sum |output - target| / (C * number of hole pixels)``; when ``output`` equals ``target`` outside
+    the hole it is exactly the mean L1 per hole pixel, and small holes are not drowned out by large images.
+
+    Where the authors' division gives inf/NaN, ours stays finite: when the mask has no hole pixel at all
+    (``mean(mask) == 0``) the denominator is 1, i.e. the plain L1 of the image. ``mask=None`` and an
+    all-ones mask also give the plain L1. ``mask`` (1 = hole) is ``(B, 1, H, W)`` or ``output``'s shape;
+    the hole ratio is taken over the whole batch, as in the authors' code.
+    """
+    if output.shape != target.shape:
+        raise ValueError(f"masked_l1: output {tuple(output.shape)} and target {tuple(target.shape)} differ in shape")
+    # mean |output - target| over every element of the batch
+    l1 = F.l1_loss(output, target)
+    if mask is None:
+        return l1
+    if mask.dim() != output.dim() or mask.shape[0] != output.shape[0] or mask.shape[2:] != output.shape[2:] or (
+        mask.shape[1] not in (1, output.shape[1])
+    ):
+        raise ValueError(
+            f"masked_l1: mask of shape {tuple(mask.shape)} does not fit images {tuple(output.shape)}; "
+            "expected (B, 1, H, W) or the images' shape, 1 = hole"
+        )
+    # hole ratio of the batch; an empty mask falls back to 1 (plain L1) instead of dividing by 0
+    ratio = mask.to(l1.dtype).mean()
+    denominator = torch.where(ratio > 0, ratio, torch.ones_like(ratio))
+    return l1 / denominator
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Perceptual (Eq. 5) and style (Eq. 6) losses on VGG19 activations
+# ---------------------------------------------------------------------------------------------------------
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Gram matrix ``G = F F^T / (C * H * W)`` of activations ``(B, C, H, W)`` -> ``(B, C, C)`` (Eq. 6)."""
+    if features.dim() != 4:
+        raise ValueError(f"gram_matrix expects activations (B, C, H, W), got shape {tuple(features.shape)}")
+    b, c, h, w = features.shape
+    flat = features.reshape(b, c, h * w)  # F: (B, C, HW)
+    # G_ij = sum_k F_ik F_jk / (C H W)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+class PerceptualStyleLoss(nn.Module):
+    """Perceptual loss (Eq. 5) and style loss (Eq. 6) of G2, with one VGG19 forward per side.
+
+    ``L_perc = sum_i w_i * mean |phi_i(output) - phi_i(target)|`` over ``relu1_1 ... relu5_1`` (w_i = 1), and
+    ``L_style = sum_j mean |G(phi_j(a)) - G(phi_j(b))|`` over ``relu2_2, relu3_4, relu4_4, relu5_2`` with
+    :func:`gram_matrix`. What the style loss compares is chosen by ``style_input``:
+
+    - ``"masked"`` (default, the authors' code): ``output * mask`` vs ``target * mask``;
+    - ``"composite"``: ``output * mask + target * (1 - mask)`` vs ``target``;
+    - ``"full"``: ``output`` vs ``target`` (the same activations as the perceptual loss: cheapest).
+
+    ``mask=None`` counts as a mask that is all hole, so every ``style_input`` then compares the full images.
+
+    All the inputs needed on the output side are stacked into one batch and go through VGG19 once, up to
+    ``relu5_1``; same for the target side, under ``torch.no_grad()``. Images are ``(B, 3, H, W)`` in [0, 1].
+    ``vgg=None`` calls :func:`edgeconnect_lib.vgg.load_vgg19` (which may fall back to random weights);
+    ``self.source`` says which weights are in use.
+    """
+
+    def __init__(
+        self,
+        vgg: VGG19Features | None = None,
+        perceptual_layers: Sequence[str] = PERCEPTUAL_LAYERS,
+        style_layers: Sequence[str] = STYLE_LAYERS,
+        perceptual_weights: Sequence[float] | None = None,
+        style_input: str = "masked",
+        source: str | None = None,
+    ) -> None:
+        super().__init__()
+        if style_input not in STYLE_INPUTS:
+            raise ValueError(f"style_input={style_input!r}: choose one of {STYLE_INPUTS}")
+        if vgg is None:
+            vgg, source = load_vgg19()
+        self.vgg = vgg
+        self.source = source if source is not None else "VGG19 given by the caller"
+        self.perceptual_layers = tuple(perceptual_layers)
+        self.style_layers = tuple(style_layers)
+        weights = tuple(perceptual_weights) if perceptual_weights is not None else (1.0,) * len(self.perceptual_layers)
+        if len(weights) != len(self.perceptual_layers):
+            raise ValueError(
+                f"perceptual_weights has {len(weights)} values for {len(self.perceptual_layers)} layers"
+            )
+        self.perceptual_weights = weights
+        self.style_input = style_input
+        self._layers = tuple(dict.fromkeys(self.perceptual_layers + self.style_layers))  # unique, ordered
+
+    def forward(
+        self, output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(L_perc, L_style)`` for ``output`` (with gradient) against ``target`` (no gradient)."""
+        if output.shape != target.shape or output.dim() != 4 or output.shape[1] != 3:
+            raise ValueError(
+                f"PerceptualStyleLoss: output {tuple(output.shape)} and target {tuple(target.shape)} must both be "
+                "RGB batches (B, 3, H, W) in [0, 1]"
+            )
+        if mask is not None and (
+            mask.dim() != 4 or mask.shape[0] != output.shape[0] or mask.shape[2:] != output.shape[2:]
+            or mask.shape[1] not in (1, 3)
+        ):
+            raise ValueError(f"PerceptualStyleLoss: mask {tuple(mask.shape)} must be (B, 1, H, W), 1 = hole")
+        b = output.shape[0]
+        style_mode = "full" if mask is None else self.style_input
+        if mask is not None:
+            mask = mask.to(output.dtype)
+
+        # Output side: [output] (+ the style input when it differs), one VGG pass with gradient.
+        out_batch = [output]
+        if style_mode == "masked":
+            out_batch.append(output * mask)
+        elif style_mode == "composite":
+            out_batch.append(output * mask + target * (1 - mask))
+        feats_out = self.vgg(torch.cat(out_batch), self._layers)
+
+        # Target side: [target] (+ target * mask), one VGG pass without gradient.
+        with torch.no_grad():
+            tgt_batch = [target] + ([target * mask] if style_mode == "masked" else [])
+            feats_tgt = self.vgg(torch.cat(tgt_batch), self._layers)
+
+        # L_perc = sum_i w_i * (1 / N_i) ||phi_i(output) - phi_i(target)||_1
+        perceptual = output.new_zeros(())
+        for w, name in zip(self.perceptual_weights, self.perceptual_layers):
+            perceptual = perceptual + w * F.l1_loss(feats_out[name][:b], feats_tgt[name][:b])
+
+        # L_style = sum_j ||G(phi_j(a)) - G(phi_j(b))||_1, a/b chosen by style_input
+        a_slice = slice(0, b) if style_mode == "full" else slice(b, 2 * b)
+        b_slice = slice(b, 2 * b) if style_mode == "masked" else slice(0, b)
+        style = output.new_zeros(())
+        for name in self.style_layers:
+            style = style + F.l1_loss(gram_matrix(feats_out[name][a_slice]), gram_matrix(feats_tgt[name][b_slice]))
+        return perceptual, style
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The full generator objectives
+# ---------------------------------------------------------------------------------------------------------
+def edge_generator_objective(
+    fake_logits: torch.Tensor,
+    real_features: Sequence[torch.Tensor],
+    fake_features: Sequence[torch.Tensor],
+    weights: LossWeights = LossWeights(),
+) -> dict[str, torch.Tensor]:
+    """G1's objective, Eq. (2): ``L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM``.
+
+    ``fake_logits, fake_features = D_edge(cat(gray, edges_pred))`` (no detach: the gradient reaches G1),
+    ``real_features`` from ``D_edge(cat(gray, edges))``. Returns the weighted terms
+    ``{"loss_G_adv", "loss_G_fm", "loss_G"}`` with ``loss_G`` their sum.
+    """
+    # lambda_adv1 * L_adv1
+    adv = weights.edge_adv * generator_adversarial_loss(fake_logits, weights.gan)
+    # lambda_FM * L_FM
+    fm = weights.edge_fm * feature_matching_loss(real_features, fake_features)
+    return {"loss_G_adv": adv, "loss_G_fm": fm, "loss_G": adv + fm}
+
+
+def inpaint_generator_objective(
+    outputs: torch.Tensor,
+    images: torch.Tensor,
+    masks: torch.Tensor,
+    fake_logits: torch.Tensor,
+    perceptual_style: PerceptualStyleLoss | None,
+    weights: LossWeights = LossWeights(),
+) -> dict[str, torch.Tensor]:
+    """G2's objective, Eq. (4): ``L_G2 = l_l1 L_l1 + l_adv2 L_adv2 + l_p L_perc + l_s L_style``.
+
+    As in the authors' code every term uses G2's raw ``outputs`` (not the composite with the known pixels):
+    ``L_l1 = masked_l1(outputs, images, masks)``, ``fake_logits = D_inpaint(outputs)`` (no detach), and
+    ``perceptual_style(outputs, images, masks)`` for ``L_perc`` and ``L_style``. Returns the weighted terms
+    ``{"loss_G_l1", "loss_G_adv", "loss_G_perc", "loss_G_style", "loss_G"}``.
+
+    With ``perceptual_style=None``, or both VGG weights 0, VGG19 is not run and those two terms are 0.
+    """
+    # lambda_l1 * L_l1 (normalised by the hole ratio)
+    l1 = weights.l1 * masked_l1(outputs, images, masks)
+    # lambda_adv2 * L_adv2
+    adv = weights.inpaint_adv * generator_adversarial_loss(fake_logits, weights.gan)
+    if perceptual_style is None or (weights.perceptual == 0 and weights.style == 0):
+        perc = style = outputs.new_zeros(())
+    else:
+        perc_raw, style_raw = perceptual_style(outputs, images, masks)
+        # lambda_p * L_perc, lambda_s * L_style
+        perc, style = weights.perceptual * perc_raw, weights.style * style_raw
+    total = l1 + adv + perc + style
+    return {"loss_G_l1": l1, "loss_G_adv": adv, "loss_G_perc": perc, "loss_G_style": style, "loss_G": total}
