@@ -1,7 +1,7 @@
 """The loss terms of EdgeConnect (Nazeri et al., 2019, Sec. 3.1-3.2) and its two generator objectives.
 
-Edge generator G1 (Eq. 2):        L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM,    lambda_adv1 = 1, lambda_FM = 10
-Image-completion generator G2 (Eq. 4):
+Edge generator G1 (Sec. 3.1):     L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM,    lambda_adv1 = 1, lambda_FM = 10
+Image-completion generator G2 (Sec. 3.2):
                                   L_G2 = lambda_l1 * L_l1 + lambda_adv2 * L_adv2 + lambda_p * L_perc + lambda_s * L_style
                                   with lambda_l1 = 1, lambda_adv2 = lambda_p = 0.1, lambda_s = 250.
 
@@ -44,18 +44,18 @@ __all__ = [
 GAN_KINDS = ("nsgan", "lsgan", "hinge")
 #: What the style loss compares (see :class:`PerceptualStyleLoss`).
 STYLE_INPUTS = ("masked", "composite", "full")
-#: VGG19 activations of the perceptual loss (Eq. 5) and of the style loss (Eq. 6).
+#: VGG19 activations of the perceptual loss L_perc and of the style loss L_style (Sec. 3.2).
 PERCEPTUAL_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 STYLE_LAYERS = ("relu2_2", "relu3_4", "relu4_4", "relu5_2")
 
 
 @dataclass(frozen=True)
 class LossWeights:
-    """The loss weights of EdgeConnect's objectives; the defaults are the paper's (Sec. 3.1, 3.2, 4.1).
+    """The loss weights of EdgeConnect's objectives; the defaults are the paper's (Sec. 3.1, 3.2).
 
-    - ``edge_adv`` = lambda_adv1 and ``edge_fm`` = lambda_FM in Eq. (2), the objective of the edge generator G1:
+    - ``edge_adv`` = lambda_adv1 and ``edge_fm`` = lambda_FM in the objective of the edge generator G1:
       ``L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM``.
-    - ``l1``, ``inpaint_adv`` = lambda_adv2, ``perceptual`` = lambda_p, ``style`` = lambda_s in Eq. (4), the
+    - ``l1``, ``inpaint_adv`` = lambda_adv2, ``perceptual`` = lambda_p, ``style`` = lambda_s in the
       objective of the image-completion generator G2:
       ``L_G2 = lambda_l1 * L_l1 + lambda_adv2 * L_adv2 + lambda_p * L_perc + lambda_s * L_style``.
     - ``gan``: the adversarial loss form, ``"nsgan"`` (the paper's, default), ``"lsgan"`` or ``"hinge"``.
@@ -86,7 +86,7 @@ def _check_kind(kind: str, name: str = "kind") -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Adversarial losses (Eq. 2 and Eq. 4's L_adv), on logits
+# Adversarial losses (L_adv1 of G1, L_adv2 of G2), on logits
 # ---------------------------------------------------------------------------------------------------------
 def _real_term(logits: torch.Tensor, kind: str) -> torch.Tensor:
     """The discriminator's loss for inputs that should be judged real."""
@@ -151,12 +151,12 @@ def generator_adversarial_loss(fake_logits: torch.Tensor, kind: str = "nsgan") -
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Feature matching (Eq. 3)
+# Feature matching L_FM (Sec. 3.1)
 # ---------------------------------------------------------------------------------------------------------
 def feature_matching_loss(
     real_features: Sequence[torch.Tensor], fake_features: Sequence[torch.Tensor]
 ) -> torch.Tensor:
-    """Feature-matching loss of Eq. (3): ``L_FM = sum_i mean |D_i(real) - D_i(fake)|`` over D's layers.
+    """Feature-matching loss of G1 (Sec. 3.1): ``L_FM = sum_i mean |D_i(real) - D_i(fake)|`` over D's layers.
 
     ``real_features`` and ``fake_features`` are the lists of the discriminator's activations
     (``PatchDiscriminator.forward`` returns five). The real ones are detached: the loss trains the
@@ -213,10 +213,10 @@ def masked_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | N
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Perceptual (Eq. 5) and style (Eq. 6) losses on VGG19 activations
+# Perceptual and style losses (Sec. 3.2) on VGG19 activations
 # ---------------------------------------------------------------------------------------------------------
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
-    """Gram matrix ``G = F F^T / (C * H * W)`` of activations ``(B, C, H, W)`` -> ``(B, C, C)`` (Eq. 6)."""
+    """Gram matrix ``G = F F^T / (C * H * W)`` of activations ``(B, C, H, W)`` -> ``(B, C, C)`` (style loss, Sec. 3.2)."""
     if features.dim() != 4:
         raise ValueError(f"gram_matrix expects activations (B, C, H, W), got shape {tuple(features.shape)}")
     b, c, h, w = features.shape
@@ -226,7 +226,7 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
 
 
 class PerceptualStyleLoss(nn.Module):
-    """Perceptual loss (Eq. 5) and style loss (Eq. 6) of G2, with one VGG19 forward per side.
+    """Perceptual loss L_perc and style loss L_style of G2 (Sec. 3.2), with one VGG19 forward per side.
 
     ``L_perc = sum_i w_i * mean |phi_i(output) - phi_i(target)|`` over ``relu1_1 ... relu5_1`` (w_i = 1), and
     ``L_style = sum_j mean |G(phi_j(a)) - G(phi_j(b))|`` over ``relu2_2, relu3_4, relu4_4, relu5_2`` with
@@ -326,7 +326,7 @@ def edge_generator_objective(
     fake_features: Sequence[torch.Tensor],
     weights: LossWeights = LossWeights(),
 ) -> dict[str, torch.Tensor]:
-    """G1's objective, Eq. (2): ``L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM``.
+    """G1's objective (Sec. 3.1): ``L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM``.
 
     ``fake_logits, fake_features = D_edge(cat(gray, edges_pred))`` (no detach: the gradient reaches G1),
     ``real_features`` from ``D_edge(cat(gray, edges))``. Returns the weighted terms
@@ -347,7 +347,7 @@ def inpaint_generator_objective(
     perceptual_style: PerceptualStyleLoss | None,
     weights: LossWeights = LossWeights(),
 ) -> dict[str, torch.Tensor]:
-    """G2's objective, Eq. (4): ``L_G2 = l_l1 L_l1 + l_adv2 L_adv2 + l_p L_perc + l_s L_style``.
+    """G2's objective (Sec. 3.2): ``L_G2 = l_l1 L_l1 + l_adv2 L_adv2 + l_p L_perc + l_s L_style``.
 
     As in the authors' code every term uses G2's raw ``outputs`` (not the composite with the known pixels):
     ``L_l1 = masked_l1(outputs, images, masks)``, ``fake_logits = D_inpaint(outputs)`` (no detach), and

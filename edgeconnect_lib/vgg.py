@@ -1,4 +1,4 @@
-"""VGG19 feature extractor for the perceptual and style losses (EdgeConnect, Sec. 3.2, Eqs. 5-6).
+"""VGG19 feature extractor for the perceptual and style losses (EdgeConnect, Sec. 3.2).
 
 EdgeConnect's image-completion network G2 is trained with two losses measured on the activations
 of a VGG19 network (Simonyan & Zisserman, 2015) pre-trained on ImageNet:
