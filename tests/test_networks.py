@@ -1,0 +1,271 @@
+"""Tests for edgeconnect_lib.networks: shapes, parameter counts, spectral norm, receptive field, init."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from edgeconnect_lib.networks import (
+    PAPER_PARAMETER_COUNTS,
+    EdgeGenerator,
+    InpaintGenerator,
+    PatchDiscriminator,
+    ResidualBlock,
+    build_network,
+    count_parameters,
+    init_weights,
+    network_config,
+    receptive_field,
+    refresh_spectral_norm,
+)
+
+SMALL = dict(base_channels=8, residual_blocks=2)
+
+
+# ----------------------------------------------------------------------------- parameter counts
+
+
+def test_paper_size_parameter_counts_equal_the_authors():
+    assert count_parameters(EdgeGenerator()) == 10_761_089
+    assert count_parameters(InpaintGenerator()) == 10_774_595
+    assert count_parameters(PatchDiscriminator(in_channels=2)) == 2_762_752
+    assert count_parameters(PatchDiscriminator(in_channels=3)) == 2_763_776
+    assert PAPER_PARAMETER_COUNTS["EdgeGenerator"] == 10_761_089
+
+
+def test_spectral_norm_vectors_are_buffers_not_parameters():
+    d = PatchDiscriminator(2, base_channels=8)
+    names = {n for n, _ in d.named_parameters()}
+    buffers = {n for n, _ in d.named_buffers()}
+    assert "conv1.0.weight_orig" in names
+    assert {"conv1.0.weight_u", "conv1.0.weight_v"} <= buffers
+    assert not any(n.endswith(("weight_u", "weight_v")) for n in names)
+
+
+def test_widths_and_blocks_scale_the_count():
+    small, big = EdgeGenerator(**SMALL), EdgeGenerator(base_channels=16, residual_blocks=2)
+    assert count_parameters(small) < count_parameters(big)
+    assert len(EdgeGenerator(base_channels=8, residual_blocks=3).middle) == 3
+
+
+# ----------------------------------------------------------------------------- shapes and ranges
+
+
+@pytest.mark.parametrize("h,w", [(32, 32), (32, 48), (20, 64)])
+def test_generators_keep_size_and_range(h, w):
+    torch.manual_seed(0)
+    g1, g2 = EdgeGenerator(**SMALL), InpaintGenerator(**SMALL)
+    e = g1(torch.rand(2, 3, h, w))
+    y = g2(torch.rand(2, 4, h, w))
+    assert e.shape == (2, 1, h, w) and y.shape == (2, 3, h, w)
+    assert e.min() > 0 and e.max() < 1
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_generator_output_functions():
+    torch.manual_seed(1)
+    g1, g2 = EdgeGenerator(**SMALL), InpaintGenerator(**SMALL)
+    x1, x2 = torch.rand(1, 3, 16, 16), torch.rand(1, 4, 16, 16)
+    assert torch.allclose(g1(x1), torch.sigmoid(g1.features(x1)))
+    assert torch.allclose(g2(x2), (torch.tanh(g2.features(x2)) + 1) / 2)
+
+
+def test_generators_reject_bad_sizes_and_channels():
+    g1, g2 = EdgeGenerator(**SMALL), InpaintGenerator(**SMALL)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        g1(torch.rand(1, 3, 30, 32))
+    with pytest.raises(ValueError, match="3 input channels"):
+        g1(torch.rand(1, 4, 32, 32))
+    with pytest.raises(ValueError, match="4 input channels"):
+        g2(torch.rand(1, 3, 32, 32))
+    with pytest.raises(ValueError, match="4-D"):
+        g2(torch.rand(4, 32, 32))
+
+
+def test_discriminator_features_and_output():
+    torch.manual_seed(0)
+    d = PatchDiscriminator(3, base_channels=8)
+    x = torch.rand(2, 3, 64, 64)
+    out, feats = d(x)
+    assert [f.shape[-1] for f in feats] == [32, 16, 8, 7, 6]
+    assert [f.shape[1] for f in feats] == [8, 16, 32, 64, 1]
+    assert out.shape == (2, 1, 6, 6)
+    assert torch.equal(out, feats[-1])  # logits by default
+    d.use_sigmoid = True
+    out_s, feats_s = d(x)
+    assert torch.allclose(out_s, torch.sigmoid(feats_s[-1]))
+    with pytest.raises(ValueError, match="in_channels=3"):
+        d(torch.rand(1, 2, 64, 64))
+
+
+def test_discriminator_layers_and_biases():
+    d_sn = PatchDiscriminator(2, base_channels=8)
+    d_plain = PatchDiscriminator(2, base_channels=8, use_spectral_norm=False)
+    for i in range(1, 6):
+        conv_sn, conv_plain = getattr(d_sn, f"conv{i}")[0], getattr(d_plain, f"conv{i}")[0]
+        assert conv_sn.kernel_size == (4, 4) and conv_sn.padding == (1, 1)
+        assert conv_sn.stride == ((2, 2) if i <= 3 else (1, 1))
+        assert conv_sn.bias is None and hasattr(conv_sn, "weight_orig")
+        assert conv_plain.bias is not None and not hasattr(conv_plain, "weight_orig")
+    for i in range(1, 5):
+        act = getattr(d_sn, f"conv{i}")[1]
+        assert isinstance(act, nn.LeakyReLU) and act.negative_slope == 0.2
+    assert len(d_sn.conv5) == 1
+
+
+def test_edge_generator_spectral_norm_everywhere_but_last():
+    g = EdgeGenerator(**SMALL)
+    convs = [(n, m) for n, m in g.named_modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+    assert convs[-1][0] == "decoder.7" and not hasattr(convs[-1][1], "weight_orig")
+    assert all(hasattr(m, "weight_orig") for _, m in convs[:-1])
+    # residual-block convolutions have no bias with spectral norm, the others do
+    assert g.middle[0].conv_block[1].bias is None and g.middle[0].conv_block[5].bias is None
+    assert g.encoder[1].bias is not None and g.decoder[0].bias is not None
+    g2 = InpaintGenerator(**SMALL)
+    assert not any(hasattr(m, "weight_orig") for m in g2.modules())
+    assert g2.middle[0].conv_block[1].bias is not None
+
+
+def test_generator_key_positions_match_the_authors():
+    keys = set(EdgeGenerator(**SMALL).state_dict())
+    for k in ["encoder.1.weight_orig", "encoder.4.weight_u", "encoder.7.weight_v", "middle.1.conv_block.1.weight_orig",
+              "middle.1.conv_block.5.weight_orig", "decoder.0.weight_orig", "decoder.3.bias", "decoder.7.weight"]:
+        assert k in keys
+    g = InpaintGenerator(**SMALL)
+    assert g.encoder[1].kernel_size == (7, 7) and g.decoder[7].kernel_size == (7, 7)
+    assert g.encoder[4].stride == (2, 2) and g.encoder[7].stride == (2, 2)
+    assert isinstance(g.decoder[0], nn.ConvTranspose2d) and isinstance(g.decoder[3], nn.ConvTranspose2d)
+    assert g.middle[0].conv_block[1].dilation == (2, 2)
+
+
+# ----------------------------------------------------------------------------- residual block
+
+
+def test_residual_block_is_identity_plus_branch_without_final_relu():
+    torch.manual_seed(0)
+    block = ResidualBlock(8, dilation=2)
+    x = torch.randn(1, 8, 12, 12)
+    assert torch.allclose(block(x), x + block.conv_block(x))
+    with torch.no_grad():  # zero branch -> exact identity, negative values kept (no ReLU after the sum)
+        block.conv_block[5].weight.zero_()
+        block.conv_block[5].bias.zero_()
+    assert torch.equal(block(x), x)
+    assert (block(x) < 0).any()
+    norms = [m for m in block.modules() if isinstance(m, nn.InstanceNorm2d)]
+    assert len(norms) == 2 and not any(n.track_running_stats or n.affine for n in norms)
+
+
+def test_residual_block_bad_arguments():
+    with pytest.raises(ValueError, match="channels"):
+        ResidualBlock(0)
+
+
+# ----------------------------------------------------------------------------- receptive field
+
+
+def test_receptive_field_formula():
+    assert receptive_field(kernel_sizes=[4] * 5, strides=[2, 2, 2, 1, 1]) == 70
+    assert receptive_field(PatchDiscriminator(3, base_channels=8)) == 70
+    assert receptive_field(kernel_sizes=[3, 3], strides=[1, 1]) == 5
+    assert receptive_field(kernel_sizes=[3], strides=[1], dilations=[2]) == 5
+    with pytest.raises(ValueError, match="same length"):
+        receptive_field(kernel_sizes=[3, 3], strides=[1])
+    with pytest.raises(ValueError, match="transposed"):
+        receptive_field(EdgeGenerator(**SMALL))
+
+
+def test_receptive_field_measured_by_gradient_is_70():
+    # All weights positive and LeakyReLU's slope > 0 everywhere: every input pixel that reaches the chosen
+    # output pixel gets a strictly positive gradient, every other one exactly zero.
+    d = PatchDiscriminator(1, base_channels=2, use_spectral_norm=False)
+    with torch.no_grad():
+        for p in d.parameters():
+            p.fill_(0.1)
+    x = torch.rand(1, 1, 128, 128, requires_grad=True)
+    out, _ = d(x)
+    assert out.shape[-2:] == (14, 14)
+    out[0, 0, 7, 7].backward()
+    rows = (x.grad[0, 0].abs().sum(1) > 0).nonzero().flatten()
+    cols = (x.grad[0, 0].abs().sum(0) > 0).nonzero().flatten()
+    assert rows.max() - rows.min() + 1 == 70
+    assert cols.max() - cols.min() + 1 == 70
+    assert rows.min() > 0 and rows.max() < 127  # not clipped by the image border
+    assert (x.grad[0, 0, rows.min():rows.max() + 1, cols.min():cols.max() + 1] > 0).all()
+
+
+# ----------------------------------------------------------------------------- init and spectral norm
+
+
+def test_init_weights_normal_002():
+    torch.manual_seed(0)
+    g = InpaintGenerator(base_channels=32, residual_blocks=1)
+    w = g.middle[0].conv_block[1].weight
+    assert abs(w.std().item() - 0.02) < 0.001 and abs(w.mean().item()) < 0.001
+    assert torch.count_nonzero(g.middle[0].conv_block[1].bias) == 0
+    d = PatchDiscriminator(3, base_channels=32)
+    assert abs(d.conv4[0].weight_orig.std().item() - 0.02) < 0.001
+    init_weights(d, kind="normal", gain=0.05)
+    assert abs(d.conv4[0].weight_orig.std().item() - 0.05) < 0.002
+    with pytest.raises(ValueError, match="kind"):
+        init_weights(d, kind="uniformish")
+
+
+def test_construction_is_deterministic_under_seed():
+    torch.manual_seed(3)
+    a = EdgeGenerator(**SMALL).state_dict()
+    torch.manual_seed(3)
+    b = EdgeGenerator(**SMALL).state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_spectral_norm_divides_by_the_largest_singular_value():
+    torch.manual_seed(0)
+    d = PatchDiscriminator(3, base_channels=8)
+    refresh_spectral_norm(d, iterations=500)
+    d.eval()
+    d(torch.rand(1, 3, 32, 32))  # eval forward recomputes weight from the stored u, v
+    for i in range(1, 6):
+        conv = getattr(d, f"conv{i}")[0]
+        w_orig = conv.weight_orig.detach().reshape(conv.weight_orig.shape[0], -1)
+        sigma_true = torch.linalg.svdvals(w_orig)[0]
+        # from scratch: sigma = u^T W v with the stored vectors, W_SN = W / sigma
+        sigma = conv.weight_u @ w_orig @ conv.weight_v
+        assert torch.allclose(sigma, sigma_true, rtol=1e-3)
+        assert torch.allclose(conv.weight.detach(), conv.weight_orig.detach() / sigma, atol=1e-6)
+        assert abs(torch.linalg.svdvals(conv.weight.detach().reshape(w_orig.shape))[0].item() - 1) < 1e-3
+
+
+def test_training_forward_runs_power_iteration_and_eval_does_not():
+    torch.manual_seed(0)
+    d = PatchDiscriminator(2, base_channels=8)
+    u0 = d.conv2[0].weight_u.clone()
+    d.eval()
+    d(torch.rand(1, 2, 32, 32))
+    assert torch.equal(d.conv2[0].weight_u, u0)
+    d.train()
+    d(torch.rand(1, 2, 32, 32))
+    assert not torch.equal(d.conv2[0].weight_u, u0)
+
+
+def test_network_config_round_trip():
+    for net in (EdgeGenerator(**SMALL), InpaintGenerator(**SMALL), PatchDiscriminator(2, base_channels=8)):
+        cfg = network_config(net)
+        rebuilt = build_network(cfg)
+        assert type(rebuilt) is type(net) and network_config(rebuilt) == cfg
+        assert count_parameters(rebuilt) == count_parameters(net)
+    with pytest.raises(ValueError, match="class"):
+        build_network({"class": "Transformer"})
+    with pytest.raises(ValueError):
+        network_config(nn.Linear(2, 2))
+
+
+def test_gradients_flow_to_every_parameter():
+    torch.manual_seed(0)
+    for net, x in [(EdgeGenerator(**SMALL), torch.rand(1, 3, 16, 16)),
+                   (InpaintGenerator(**SMALL), torch.rand(1, 4, 16, 16))]:
+        net(x).mean().backward()
+        assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in net.parameters())
+    d = PatchDiscriminator(2, base_channels=8)
+    out, feats = d(torch.rand(1, 2, 32, 32))
+    (out.mean() + sum(f.mean() for f in feats)).backward()
+    assert all(p.grad is not None for p in d.parameters())
