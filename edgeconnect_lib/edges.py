@@ -26,6 +26,7 @@ The lesson ``notebooks/01_canny_edge_labels.ipynb`` shows each step.
 from __future__ import annotations
 
 from functools import lru_cache
+from numbers import Real
 from typing import Iterable
 
 import cv2
@@ -83,10 +84,9 @@ def _check_gray(gray: np.ndarray, name: str = "gray") -> np.ndarray:
 
 
 def _check_sigma(sigma: float) -> float:
-    try:
-        value = float(sigma)
-    except (TypeError, ValueError):
-        raise ValueError(f"sigma must be a positive number, got {sigma!r}") from None
+    if isinstance(sigma, bool) or not isinstance(sigma, Real):
+        raise ValueError(f"sigma must be a positive number (the paper uses 2.0), got {sigma!r}")
+    value = float(sigma)
     if not np.isfinite(value) or value <= 0.0:
         raise ValueError(f"sigma must be a positive number (the paper uses 2.0), got {sigma!r}")
     return value
@@ -95,10 +95,9 @@ def _check_sigma(sigma: float) -> float:
 def _check_thresholds(low_threshold: float, high_threshold: float) -> tuple[float, float]:
     values = []
     for name, value in (("low_threshold", low_threshold), ("high_threshold", high_threshold)):
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        v = float(value)
         if not np.isfinite(v) or v < 0.0:
             raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         values.append(v)
