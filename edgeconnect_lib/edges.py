@@ -41,6 +41,7 @@ __all__ = [
     "non_maximum_suppression",
     "hysteresis",
     "canny_edges",
+    "skimage_canny_edges",
     "edge_density",
     "density_vs_sigma",
     "edge_f1",
@@ -383,6 +384,32 @@ def canny_edges(
     support = edge_support(gray.shape, mask)
     thinned = non_maximum_suppression(grad_rows, grad_cols, magnitude, support, low)  # step 3
     return hysteresis(thinned, high)                                     # step 4
+
+
+def skimage_canny_edges(
+    gray: np.ndarray,
+    sigma: float = 2.0,
+    mask: np.ndarray | None = None,
+    low_threshold: float = 0.1,
+    high_threshold: float = 0.2,
+) -> np.ndarray:
+    """The reference :func:`canny_edges` matches: ``skimage.feature.canny`` with the course's mask convention.
+
+    ``mask`` is True = hole here, and is handed to scikit-image inverted (its ``mask`` is True =
+    valid). Needs scikit-image, a development dependency (``pip install scikit-image``).
+    """
+    try:
+        from skimage.feature import canny
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "skimage_canny_edges needs scikit-image: pip install scikit-image (or pip install -e .[dev])"
+        ) from err
+    gray = _check_gray(gray)
+    sigma = _check_sigma(sigma)
+    low, high = _check_thresholds(low_threshold, high_threshold)
+    mask = _check_mask(mask, gray.shape)
+    valid = None if mask is None else ~mask
+    return canny(gray, sigma, low, high, mask=valid)
 
 
 # ----------------------------------------------------------------------------------------------

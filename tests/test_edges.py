@@ -18,6 +18,7 @@ from edgeconnect_lib.edges import (
     gradients,
     hysteresis,
     non_maximum_suppression,
+    skimage_canny_edges,
     smooth,
 )
 from edgeconnect_lib.images import load_image, rgb_to_gray
@@ -75,6 +76,14 @@ def test_other_thresholds_and_float64_input_match_skimage(photo):
     ours = canny_edges(g64, 1.5, low_threshold=0.05, high_threshold=0.3)
     assert edge_f1(ours, sk_canny(g64, 1.5, 0.05, 0.3)) >= 0.95
     assert ours.dtype == np.bool_ and ours.shape == photo.shape
+
+
+def test_skimage_wrapper_inverts_the_mask(photo):
+    hole = block_hole(photo.shape)
+    np.testing.assert_array_equal(skimage_canny_edges(photo, 2.0, hole), sk_canny(photo, 2.0, 0.1, 0.2, mask=~hole))
+    np.testing.assert_array_equal(skimage_canny_edges(photo, 1.0), sk_canny(photo, 1.0, 0.1, 0.2))
+    with pytest.raises(ValueError, match="mask.*shape"):
+        skimage_canny_edges(photo, 2.0, hole[1:])
 
 
 def test_canny_edges_is_the_four_steps(photo):
