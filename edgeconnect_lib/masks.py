@@ -15,8 +15,9 @@ Every mask in the course is a boolean NumPy array ``H x W`` with **True = hole**
     ``cv2.circle``;
 ``irregular``
     strokes and blobs standing in for Liu et al.'s (2018) irregular mask set, whose
-    test split is bucketed by hole ratio; :func:`irregular_mask` lands inside a
-    requested ratio range (see :data:`HOLE_BUCKETS`).
+    test split is bucketed by hole ratio, half of the masks touching the image border;
+    :func:`irregular_mask` lands inside a requested ratio range (see :data:`HOLE_BUCKETS`)
+    and touches or avoids the border on request.
 
 Every random function takes a ``numpy.random.Generator`` (``np.random.default_rng(seed)``),
 so a mask is reproducible from its seed. Lesson ``notebooks/02_masks.ipynb`` draws them all.
@@ -35,6 +36,7 @@ from PIL import Image, UnidentifiedImageError
 __all__ = [
     "HOLE_BUCKETS",
     "MASK_KINDS",
+    "BORDER_MODES",
     "block_mask",
     "half_mask",
     "free_form_mask",
@@ -225,12 +227,23 @@ def free_form_mask(
 # ----------------------------------------------------------------------------------------------
 # irregular masks with a controlled hole ratio
 # ----------------------------------------------------------------------------------------------
-def _draw_stroke(canvas: np.ndarray, rng: np.random.Generator, scale: float) -> None:
+def _start_point(shape: tuple[int, int], rng: np.random.Generator, where: str) -> tuple[float, float]:
+    """Where a new shape starts: ``anywhere`` (a margin outside the image included), ``inside`` or ``edge``."""
+    h, w = shape
+    if where == "inside":
+        return rng.uniform(0.15 * w, 0.85 * w), rng.uniform(0.15 * h, 0.85 * h)
+    if where == "edge":  # a random point on the image's outline
+        side = int(rng.integers(0, 4))
+        t = rng.uniform(0.0, 1.0)
+        return [(t * (w - 1), 0.0), (t * (w - 1), h - 1.0), (0.0, t * (h - 1)), (w - 1.0, t * (h - 1))][side]
+    return rng.uniform(-0.1 * w, 1.1 * w), rng.uniform(-0.1 * h, 1.1 * h)
+
+
+def _draw_stroke(canvas: np.ndarray, rng: np.random.Generator, scale: float, start: tuple[float, float]) -> None:
     """A thick random-walk polyline with round joints (an occlusion streak); may leave the image."""
     h, w = canvas.shape
     side = math.sqrt(h * w)
-    # start anywhere, including a margin outside the image, so some strokes touch the border
-    x, y = rng.uniform(-0.1 * w, 1.1 * w), rng.uniform(-0.1 * h, 1.1 * h)
+    x, y = start
     angle = rng.uniform(0.0, 2.0 * math.pi)
     thickness = max(1, int(round(side * scale * rng.uniform(0.02, 0.07))))
     points = [(x, y)]
@@ -246,17 +259,17 @@ def _draw_stroke(canvas: np.ndarray, rng: np.random.Generator, scale: float) -> 
         cv2.circle(canvas, p, radius=max(1, thickness // 2), color=255, thickness=-1)
 
 
-def _draw_blob(canvas: np.ndarray, rng: np.random.Generator, scale: float) -> None:
-    """A lumpy blob (a dis-occlusion region): a wobbly ellipse that may leave the image."""
+def _draw_blob(canvas: np.ndarray, rng: np.random.Generator, scale: float, start: tuple[float, float]) -> None:
+    """A lumpy blob (a dis-occlusion region) centred on ``start``: a wobbly ellipse that may leave the image."""
     h, w = canvas.shape
     side = math.sqrt(h * w)
-    cx, cy = rng.uniform(-0.05 * w, 1.05 * w), rng.uniform(-0.05 * h, 1.05 * h)
+    cx, cy = start
     radius = side * scale * rng.uniform(0.03, 0.1)
     theta = np.linspace(0.0, 2.0 * math.pi, 48, endpoint=False)
     # r(theta) = R * (1 + sum_k a_k cos(k theta + phi_k)), k = 2..6: a lumpy outline
     wobble = np.ones_like(theta)
     for k in range(2, 7):
-        wobble += rng.uniform(0.0, 0.35 / k * 2) * np.cos(k * theta + rng.uniform(0.0, 2.0 * math.pi))
+        wobble += rng.uniform(0.0, 0.7 / k) * np.cos(k * theta + rng.uniform(0.0, 2.0 * math.pi))
     radii = radius * np.clip(wobble, 0.25, None)
     # stretch into an ellipse at a random orientation
     stretch, tilt = rng.uniform(1.0, 2.5), rng.uniform(0.0, math.pi)
@@ -267,20 +280,34 @@ def _draw_blob(canvas: np.ndarray, rng: np.random.Generator, scale: float) -> No
     cv2.fillPoly(canvas, [poly], color=255)
 
 
-def _grow_to(mask: np.ndarray, target_count: int, rng: np.random.Generator) -> np.ndarray:
-    """Add pixels next to the hole (random order, ring by ring) until it holds ``target_count`` pixels."""
+def _touches_border(mask: np.ndarray) -> bool:
+    """Whether any hole pixel lies in the image's outermost rows or columns."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
+def _grow_to(mask: np.ndarray, target_count: int, rng: np.random.Generator, allowed: np.ndarray) -> np.ndarray:
+    """Add ``allowed`` pixels next to the hole (random order, ring by ring) until it holds ``target_count`` pixels."""
     mask = mask.copy()
     kernel = np.ones((3, 3), np.uint8)
     while np.count_nonzero(mask) < target_count:
         need = target_count - int(np.count_nonzero(mask))
-        if not mask.any():  # nothing to grow from: seed one random pixel
-            mask[int(rng.integers(0, mask.shape[0])), int(rng.integers(0, mask.shape[1]))] = True
+        if not mask.any():  # nothing to grow from: seed one random allowed pixel
+            ys, xs = np.nonzero(allowed)
+            k = int(rng.integers(0, len(ys)))
+            mask[ys[k], xs[k]] = True
             continue
-        ring = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool) & ~mask
+        ring = cv2.dilate(mask.astype(np.uint8), kernel).astype(bool) & ~mask & allowed
         ys, xs = np.nonzero(ring)
         pick = rng.permutation(len(ys))[:need]
         mask[ys[pick], xs[pick]] = True
     return mask
+
+
+#: Shapes :func:`irregular_mask` draws at most before it grows the hole pixel by pixel instead.
+MAX_SHAPE_DRAWS = 2000
+
+#: Choices for ``irregular_mask(border=...)``.
+BORDER_MODES: tuple[str, ...] = ("either", "touch", "avoid", "any")
 
 
 def irregular_mask(
@@ -288,28 +315,47 @@ def irregular_mask(
     width: int,
     hole_range: tuple[float, float] = (0.1, 0.6),
     rng: np.random.Generator | None = None,
+    border: str = "either",
 ) -> np.ndarray:
     """Strokes and blobs whose hole ratio lands in ``hole_range = (lo, hi)``.
 
     Stands in for Liu et al.'s (2018) irregular masks (used by EdgeConnect, Sec. 4), whose test
-    set is bucketed by hole ratio (:data:`HOLE_BUCKETS`). A target ratio is drawn uniformly in
-    ``[lo, hi]``; random thick strokes (streaks) and jagged blobs, some starting outside the image
-    so that they touch its border, are added until the hole reaches the target. A shape that
-    would push the ratio above ``hi`` is thrown away and drawn again smaller, so the result
-    always lies in ``[lo, hi]``; if small shapes keep overshooting, the hole is grown pixel by
-    pixel along its edge to the target.
+    set is bucketed by hole ratio (:data:`HOLE_BUCKETS`), with as many masks touching the image
+    border as not. A target ratio is drawn uniformly in ``(lo, hi]``; random thick strokes
+    (streaks) and lumpy blobs are added until the hole reaches the target. A shape that would
+    push the ratio above ``hi`` is thrown away and drawn again smaller, so the result always lies
+    in ``(lo, hi]``; if small shapes keep failing, the hole is grown pixel by pixel along its edge
+    to the target.
+
+    ``border``: ``"touch"`` - the hole reaches the image border (the first shapes start on it);
+    ``"avoid"`` - it keeps one pixel off every border (shapes that reach it are thrown away);
+    ``"either"`` (default) - touch or avoid with probability 1/2 each, like Liu et al.'s test set;
+    ``"any"`` - no constraint (shapes start anywhere; then almost every mask touches the border).
 
     ``rng=None`` uses a fresh ``np.random.default_rng()`` (not reproducible).
     """
     height, width = _check_size(height, width)
     lo, hi = _check_hole_range(hole_range)
     rng = _check_rng(rng)
+    if border not in BORDER_MODES:
+        raise ValueError(f"border={border!r}: choose one of {', '.join(BORDER_MODES)}")
+    if border == "either":
+        border = "touch" if rng.random() < 0.5 else "avoid"
+    if border == "avoid" and (height < 3 or width < 3):
+        raise ValueError(f"border='avoid' needs a mask of at least 3 x 3 pixels, got {height} x {width}")
+
+    # pixels a hole may use: all, or all but the outermost frame
+    allowed = np.ones((height, width), dtype=bool)
+    if border == "avoid":
+        allowed[0, :] = allowed[-1, :] = allowed[:, 0] = allowed[:, -1] = False
     n_pixels = height * width
-    lo_count, hi_count = math.floor(lo * n_pixels) + 1, math.floor(hi * n_pixels)
+    # hole pixel counts with lo < count / N <= hi
+    lo_count, hi_count = math.floor(lo * n_pixels) + 1, min(math.floor(hi * n_pixels), int(allowed.sum()))
     if lo_count > hi_count:
         raise ValueError(
-            f"hole_range={hole_range!r}: no pixel count fits in it for a {height} x {width} mask; "
-            "widen the range or use a bigger mask"
+            f"hole_range={hole_range!r}: no pixel count fits in it for a {height} x {width} mask"
+            + (" whose border must stay known (border='avoid')" if border == "avoid" else "")
+            + "; widen the range or use a bigger mask"
         )
     # aim for a random ratio in the range, so masks spread over the whole bucket
     target_count = int(rng.integers(lo_count, hi_count + 1))
@@ -317,23 +363,41 @@ def irregular_mask(
     base = 0.8 + 2.0 * (target_count / n_pixels)
 
     canvas = np.zeros((height, width), dtype=np.uint8)
-    count, scale, failures = 0, base, 0
-    while count < target_count and failures < 60:
+    count, scale, failures, misses = 0, base, 0, 0
+    touching = False
+    for _ in range(MAX_SHAPE_DRAWS):
+        if count >= target_count or failures >= 80:
+            break
+        where = {"touch": "anywhere" if touching else "edge", "avoid": "inside"}.get(border, "anywhere")
+        start = _start_point(canvas.shape, rng, where)
         candidate = canvas.copy()
         if rng.random() < 0.6:
-            _draw_stroke(candidate, rng, scale)
+            _draw_stroke(candidate, rng, scale, start)
         else:
-            _draw_blob(candidate, rng, scale)
+            _draw_blob(candidate, rng, scale, start)
         new_count = int(np.count_nonzero(candidate))
-        if new_count <= hi_count:
-            canvas, count = candidate, new_count
-            failures = 0
-        else:  # overshoot: throw the shape away and try a smaller one
-            scale *= 0.7
+        if new_count > hi_count:  # overshoot: throw the shape away and try a smaller one
+            scale *= 0.75
             failures += 1
+        elif border == "avoid" and _touches_border(candidate):
+            # reached a border to avoid: throw it away; shrink only after several misses in a row
+            misses += 1
+            if misses % 8 == 0:
+                scale *= 0.85
+                failures += 1
+        elif new_count > count:
+            canvas, count = candidate, new_count
+            touching = touching or _touches_border(candidate)
+            failures = misses = 0
     mask = canvas > 0
     if count < target_count:
-        mask = _grow_to(mask, target_count, rng)
+        if border == "touch" and not _touches_border(mask):  # put one hole pixel on the border first
+            frame = np.zeros_like(mask)
+            frame[0, :] = frame[-1, :] = frame[:, 0] = frame[:, -1] = True
+            ys, xs = np.nonzero(frame & ~mask)
+            k = int(rng.integers(0, len(ys)))
+            mask[ys[k], xs[k]] = True
+        mask = _grow_to(mask, target_count, rng, allowed)
     return mask
 
 
