@@ -323,9 +323,9 @@ def irregular_mask(
     set is bucketed by hole ratio (:data:`HOLE_BUCKETS`), with as many masks touching the image
     border as not. A target ratio is drawn uniformly in ``(lo, hi]``; random thick strokes
     (streaks) and lumpy blobs are added until the hole reaches the target. A shape that would
-    push the ratio above ``hi`` is thrown away and drawn again smaller, so the result always lies
-    in ``(lo, hi]``; if small shapes keep failing, the hole is grown pixel by pixel along its edge
-    to the target.
+    push the ratio above ``hi`` (or far above the target) is thrown away and drawn again smaller, so
+    the result always lies in ``(lo, hi]``, spread over the whole range; if small shapes keep
+    failing, the hole is grown pixel by pixel along its edge to the target.
 
     ``border``: ``"touch"`` - the hole reaches the image border (the first shapes start on it);
     ``"avoid"`` - it keeps one pixel off every border (shapes that reach it are thrown away);
@@ -359,6 +359,8 @@ def irregular_mask(
         )
     # aim for a random ratio in the range, so masks spread over the whole bucket
     target_count = int(rng.integers(lo_count, hi_count + 1))
+    # a shape may overshoot the target a little (a fifth of the range), never past hi
+    cap_count = min(hi_count, target_count + (hi_count - lo_count) // 5)
     # bigger holes are made of bigger shapes
     base = 0.8 + 2.0 * (target_count / n_pixels)
 
@@ -376,7 +378,7 @@ def irregular_mask(
         else:
             _draw_blob(candidate, rng, scale, start)
         new_count = int(np.count_nonzero(candidate))
-        if new_count > hi_count:  # overshoot: throw the shape away and try a smaller one
+        if new_count > cap_count:  # overshoot: throw the shape away and try a smaller one
             scale *= 0.75
             failures += 1
         elif border == "avoid" and _touches_border(candidate):
