@@ -1,0 +1,230 @@
+"""Training configuration: one frozen dataclass and a table of named presets.
+
+Everything the trainer needs is plain data in :class:`TrainConfig` (nanoGPT style): stages
+and options are strings (``stage="edge"``, ``gan="nsgan"``), never integer mode codes, and
+one preset reproduces the paper (Nazeri et al. 2019, Sec. 4 "Training Setup"):
+
+=================  =====================  ======================================
+field              ``paper``              ``cpu`` (learns visibly in minutes)
+=================  =====================  ======================================
+image_size         256                    64
+batch_size         8                      8
+lr (G)             1e-4 (joint: 1e-6)     2e-4 (joint: 2e-5)
+lr_D / lr_G        0.1                    0.1
+Adam betas         (0, 0.9)               (0, 0.9)
+base_channels      64                     16
+residual_blocks    8                      2
+loss weights       paper (Sec. 3.1-3.2)   paper, but perceptual = style = 0
+iterations         2,000,000              300
+=================  =====================  ======================================
+
+(``tiny`` is a third preset for tests: 32 px, 8 channels, one residual block.)
+
+Usage::
+
+    cfg = get_config("cpu", stage="inpaint", iterations=500)   # unknown keys raise
+    cfg = cfg.replace(batch_size=4)                           # a new, checked config
+    print(preset_table())                                     # the table above, from the code
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = ["TrainConfig", "PRESETS", "STAGES", "get_config", "preset_table"]
+
+#: The four training stages of the authors' repository, by name (their MODEL=1..4).
+STAGES: tuple[str, ...] = ("edge", "inpaint", "edge-inpaint", "joint")
+GAN_KINDS: tuple[str, ...] = ("nsgan", "lsgan", "hinge")
+AMP_KINDS: tuple[str, ...] = ("auto", "off", "bf16", "fp16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """All settings of one training run (frozen: use :meth:`replace` to change one).
+
+    The learning-rate schedule of the paper (1e-4 until the losses plateau, then 1e-5,
+    and 1e-6 for the joint fine-tuning) is ``lr_milestones``: at each listed iteration
+    the learning rates are multiplied by ``lr_gamma``.
+    """
+
+    # --- what to train -----------------------------------------------------------
+    stage: str = "edge"                 # edge | inpaint | edge-inpaint | joint
+    iterations: int = 2_000_000         # total optimiser steps (the released models: up to 2M)
+    seed: int = 0
+    # --- data ----------------------------------------------------------------------
+    image_size: int = 256               # square training crops (paper: 256 x 256)
+    batch_size: int = 8                 # per process (DDP: per GPU)
+    sigma: float = 2.0                  # Canny Gaussian sigma for edge labels (paper: 2)
+    mask_mode: str = "irregular"        # see edgeconnect_lib.data
+    hole_range: tuple[float, float] = (0.1, 0.6)  # hole ratio range of generated masks
+    num_workers: int = 0                # DataLoader worker processes
+    # --- networks --------------------------------------------------------------------
+    base_channels: int = 64             # channels after the first 7x7 conv of G (paper: 64)
+    residual_blocks: int = 8            # dilated residual blocks in G (paper: 8)
+    disc_channels: int = 64             # channels of the first PatchGAN conv (paper: 64)
+    edge_spectral_norm: bool = True     # spectral norm in G_edge (paper: yes; never in G_inpaint)
+    # --- optimiser (Adam, Sec. 4) ------------------------------------------------------
+    lr: float = 1e-4                    # generator learning rate
+    d2g_lr: float = 0.1                 # discriminator lr = d2g_lr x generator lr
+    beta1: float = 0.0
+    beta2: float = 0.9
+    joint_lr: float = 1e-6              # generator lr of the "joint" stage (paper: 1e-6)
+    lr_milestones: tuple[int, ...] = ()  # iterations where lr *= lr_gamma (paper: when losses plateau)
+    lr_gamma: float = 0.1
+    # --- losses (Eq. 2 and Eq. 7 of the paper) ---------------------------------------
+    gan: str = "nsgan"                  # nsgan | lsgan | hinge
+    edge_adv: float = 1.0               # lambda_adv1
+    edge_fm: float = 10.0               # lambda_FM
+    l1: float = 1.0                     # lambda_l1
+    inpaint_adv: float = 0.1            # lambda_adv2
+    perceptual: float = 0.1             # lambda_p
+    style: float = 250.0                # lambda_s
+    # --- speed -----------------------------------------------------------------------
+    device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
+    amp: str = "auto"                   # auto (bf16 on CUDA if supported, else fp16) | off | bf16 | fp16
+    channels_last: bool = True          # NHWC memory format on CUDA (ignored on CPU)
+    # --- bookkeeping ------------------------------------------------------------------
+    log_every: int = 10                 # CSV / TensorBoard rows
+    sample_every: int = 1000            # PNG grid of inputs / outputs
+    val_every: int = 1000               # validation metrics
+    val_images: int = 16                # validation images (from the val split)
+    save_every: int = 1000              # checkpoints
+    keep_last: int = 3                  # checkpoints kept on disk
+    progress: bool = True               # tqdm progress bar
+
+    def __post_init__(self) -> None:
+        for name in ("hole_range", "lr_milestones"):  # lists (JSON, CLI) become tuples: hashable, comparable
+            value = getattr(self, name)
+            if isinstance(value, list):
+                object.__setattr__(self, name, tuple(value))
+        _check(self)
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        """A copy with ``changes`` applied; unknown keys raise ``ValueError``."""
+        _reject_unknown(changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain ``dict`` of built-in types (lists for tuples), safe for ``weights_only`` loading."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        _reject_unknown(d)
+        kw = {}
+        for f in fields(cls):
+            if f.name in d:
+                v = d[f.name]
+                kw[f.name] = tuple(v) if isinstance(v, list) else v
+        return cls(**kw)
+
+    @property
+    def generator_lr(self) -> float:
+        """The generator's starting lr for this stage (``joint_lr`` in the joint stage)."""
+        return self.joint_lr if self.stage == "joint" else self.lr
+
+
+def _field_names() -> set[str]:
+    return {f.name for f in fields(TrainConfig)}
+
+
+def _reject_unknown(keys) -> None:
+    unknown = sorted(set(keys) - _field_names())
+    if unknown:
+        import difflib
+
+        hints = []
+        for k in unknown:
+            close = difflib.get_close_matches(k, sorted(_field_names()), n=1)
+            hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise ValueError(f"unknown config key(s): {', '.join(hints)}. Valid keys: {', '.join(sorted(_field_names()))}")
+
+
+def _check(cfg: TrainConfig) -> None:
+    """Validate values with messages that name the field and the fix."""
+    def need(cond: bool, msg: str) -> None:
+        if not cond:
+            raise ValueError(msg)
+
+    need(cfg.stage in STAGES, f"stage={cfg.stage!r}: choose one of {STAGES}")
+    need(cfg.gan in GAN_KINDS, f"gan={cfg.gan!r}: choose one of {GAN_KINDS}")
+    need(cfg.amp in AMP_KINDS, f"amp={cfg.amp!r}: choose one of {AMP_KINDS}")
+    need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,
+         f"image_size={cfg.image_size!r}: must be an int >= 16 divisible by 4 (two stride-2 convs)")
+    for name in ("iterations", "batch_size", "base_channels", "disc_channels", "log_every",
+                 "sample_every", "val_every", "save_every", "keep_last"):
+        v = getattr(cfg, name)
+        need(isinstance(v, int) and v >= 1, f"{name}={v!r}: must be a positive int")
+    need(isinstance(cfg.residual_blocks, int) and cfg.residual_blocks >= 0,
+         f"residual_blocks={cfg.residual_blocks!r}: must be an int >= 0")
+    need(isinstance(cfg.num_workers, int) and cfg.num_workers >= 0, f"num_workers={cfg.num_workers!r}: must be >= 0")
+    need(isinstance(cfg.val_images, int) and cfg.val_images >= 0, f"val_images={cfg.val_images!r}: must be >= 0")
+    for name in ("lr", "joint_lr", "d2g_lr", "lr_gamma"):
+        v = getattr(cfg, name)
+        need(isinstance(v, (int, float)) and v > 0, f"{name}={v!r}: must be a positive number")
+    need(0.0 <= cfg.beta1 < 1.0 and 0.0 <= cfg.beta2 < 1.0, f"betas=({cfg.beta1}, {cfg.beta2}): must be in [0, 1)")
+    need(len(cfg.hole_range) == 2 and 0.0 <= cfg.hole_range[0] <= cfg.hole_range[1] <= 1.0,
+         f"hole_range={cfg.hole_range!r}: must be (low, high) with 0 <= low <= high <= 1")
+    need(all(isinstance(m, int) and m > 0 for m in cfg.lr_milestones)
+         and list(cfg.lr_milestones) == sorted(cfg.lr_milestones),
+         f"lr_milestones={cfg.lr_milestones!r}: must be increasing positive iteration numbers")
+    for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style"):
+        v = getattr(cfg, name)
+        need(isinstance(v, (int, float)) and v >= 0, f"{name}={v!r}: loss weights must be >= 0")
+
+
+#: Named presets. ``paper`` = the paper's settings; ``cpu`` = a small model that learns
+#: visibly in a few minutes on two CPU cores; ``tiny`` = the smallest thing that runs (tests).
+PRESETS: dict[str, TrainConfig] = {
+    "paper": TrainConfig(),
+    "cpu": TrainConfig(
+        image_size=64, batch_size=8, base_channels=16, residual_blocks=2, disc_channels=16,
+        lr=2e-4, joint_lr=2e-5, iterations=300,
+        # VGG19 losses off: they cost ~85% of a CPU step at this size, and without ImageNet weights
+        # (offline) they are only illustrative. Turn them on with perceptual=0.1, style=250.
+        perceptual=0.0, style=0.0, log_every=10, sample_every=100, val_every=100,
+        val_images=8, save_every=100, keep_last=2,
+    ),
+    "tiny": TrainConfig(
+        image_size=32, batch_size=2, base_channels=8, residual_blocks=1, disc_channels=8,
+        lr=2e-4, joint_lr=2e-5, iterations=4, log_every=1, sample_every=1000, val_every=1000,
+        val_images=2, save_every=2, keep_last=2, progress=False,
+    ),
+}
+
+
+def get_config(preset: str = "cpu", **overrides: Any) -> TrainConfig:
+    """The preset named ``preset`` with ``overrides`` applied (unknown keys raise ``ValueError``)."""
+    if preset not in PRESETS:
+        raise ValueError(f"preset={preset!r}: choose one of {tuple(PRESETS)}")
+    return PRESETS[preset].replace(**overrides)
+
+
+def preset_table(names: tuple[str, ...] | None = None) -> str:
+    """A Markdown table of the fields that differ between presets (for lessons and the README)."""
+    names = tuple(names or PRESETS)
+    rows = []
+    for f in fields(TrainConfig):
+        values = [getattr(PRESETS[n], f.name) for n in names]
+        if len({repr(v) for v in values}) > 1 or f.name in ("lr", "d2g_lr", "beta1", "beta2"):
+            rows.append((f.name, *[_fmt(v) for v in values]))
+    header = ("field", *names)
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"  # noqa: E731
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e4):
+        return f"{v:.0e}"
+    if isinstance(v, int) and not isinstance(v, bool) and v >= 10_000:
+        return f"{v:,}"
+    return str(v)

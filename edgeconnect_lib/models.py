@@ -1,0 +1,704 @@
+"""EdgeConnect's trainable models and its inference pipeline (Nazeri et al. 2019, Sec. 3 and 4.1).
+
+* :class:`EdgeModel` - the edge generator ``G_edge`` (G1) with its discriminator ``D_edge`` (D1), trained by
+  Eq. 2 of the paper: ``L_G1 = lambda_adv1 L_adv1 + lambda_FM L_FM``.
+* :class:`InpaintModel` - the image-completion generator ``G_inpaint`` (G2) with ``D_inpaint`` (D2), trained by
+  ``L_G2 = lambda_l1 L_l1 + lambda_adv2 L_adv2 + lambda_p L_perc + lambda_s L_style``. Its edge input is the
+  ground-truth Canny map (stage ``"inpaint"``), or the frozen edge model's prediction in the hole
+  (stage ``"edge-inpaint"``).
+* :class:`JointModel` - stage ``"joint"``: D_edge is dropped and G_edge + G_inpaint are trained end to end
+  by G2's objective (paper Sec. 4.1, at lr 1e-6).
+* :class:`EdgeConnect` - the pipeline for inference: :meth:`EdgeConnect.inpaint` takes one image of ANY size
+  and a mask, computes Canny edges of the known region, predicts the edges in the hole, paints the hole and
+  composites the result with the known pixels.
+
+One training step, in an order PyTorch 2 accepts (the authors' order, discriminator ``step()`` before the
+generator's ``backward()``, raises an in-place modification error since PyTorch 1.5):
+
+1. generator forward: ``fake = G(x)``;
+2. discriminator: one forward of ``cat(real, fake.detach())``, ``loss_D`` backward, ``opt_D.step()``;
+3. generator: a *fresh* discriminator forward on ``fake`` (D's parameters frozen, so no gradient is wasted on
+   them), ``loss_G`` backward, ``opt_G.step()``. Feature matching compares these fake features with the real
+   features of step 2, detached (as in the authors' code).
+
+Every ``train_step(batch)`` returns plain floats (losses and metrics) and raises :class:`NonFiniteLossError`
+naming the loss when one of them is NaN or infinite. Mixed precision (bf16 autocast, or fp16 with a
+``GradScaler``), channels-last memory and ``DistributedDataParallel`` are options of the models; the trainer
+(:mod:`edgeconnect_lib.train`) picks them.
+"""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator, Mapping, NamedTuple, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import TrainConfig
+from .losses import (
+    LossWeights,
+    PerceptualStyleLoss,
+    discriminator_loss,
+    edge_generator_objective,
+    inpaint_generator_objective,
+)
+from .networks import EdgeGenerator, InpaintGenerator, PatchDiscriminator, build_network, network_config
+
+__all__ = [
+    "Batch",
+    "NonFiniteLossError",
+    "Precision",
+    "EdgeModel",
+    "InpaintModel",
+    "JointModel",
+    "EdgeConnect",
+    "InpaintResult",
+    "build_model",
+    "mask_edge_input",
+    "mask_image_input",
+    "composite",
+]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite; ``name`` says which one."""
+
+    def __init__(self, name: str, value: float, iteration: int | None = None) -> None:
+        self.name, self.value, self.iteration = name, value, iteration
+        where = f" at iteration {iteration}" if iteration is not None else ""
+        super().__init__(f"{name} = {value}{where}: training diverged (try a lower lr, amp='off' or another seed)")
+
+
+class Batch(NamedTuple):
+    """A batch on the model's device: ``images (B,3,H,W)``, ``gray (B,1,H,W)``, ``edges (B,1,H,W)``,
+    ``masks (B,1,H,W)`` (1 = hole), all float in [0, 1]."""
+
+    images: torch.Tensor
+    gray: torch.Tensor
+    edges: torch.Tensor
+    masks: torch.Tensor
+
+
+def _to_batch(batch: Any, device: torch.device, channels_last: bool = False) -> Batch:
+    """Accept the dataset's ``Sample`` (image, gray, edge, mask), a ``Batch``, a dict or a 4-tuple."""
+    if isinstance(batch, Mapping):
+        get = lambda *names: next(batch[n] for n in names if n in batch)  # noqa: E731
+        parts = (get("images", "image"), get("gray"), get("edges", "edge"), get("masks", "mask"))
+    elif isinstance(batch, (tuple, list)) and len(batch) == 4:
+        parts = tuple(batch)
+    else:
+        raise ValueError(f"a batch must be (images, gray, edges, masks) or the dataset's Sample, got {type(batch).__name__}")
+    out = []
+    for name, t, ch in zip(Batch._fields, parts, (3, 1, 1, 1)):
+        if not isinstance(t, torch.Tensor) or t.dim() != 4 or t.shape[1] != ch:
+            shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
+            raise ValueError(f"batch.{name} must be a tensor (B, {ch}, H, W), got {shape}")
+        t = t.to(device, torch.float32, non_blocking=True)
+        out.append(t.contiguous(memory_format=torch.channels_last) if channels_last else t)
+    return Batch(*out)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The inputs of the two generators (authors' EdgeModel.forward / InpaintingModel.forward)
+# ----------------------------------------------------------------------------------------------------------
+def mask_edge_input(gray: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """G_edge's input ``cat(gray_masked, edges_masked, mask)``, (B, 3, H, W) (paper Eq. 1).
+
+    ``gray_masked = gray * (1 - M) + M`` (the hole painted white, as the authors did),
+    ``edges_masked = edges * (1 - M)``.
+    """
+    return torch.cat((gray * (1 - masks) + masks, edges * (1 - masks), masks), dim=1)
+
+
+def mask_image_input(images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """G_inpaint's input ``cat(images_masked, edges)``, (B, 4, H, W), ``images_masked = I * (1 - M) + M``."""
+    return torch.cat((images * (1 - masks) + masks, edges), dim=1)
+
+
+def composite(pred: torch.Tensor, known: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """``pred * M + known * (1 - M)``: the prediction in the hole, the known pixels elsewhere."""
+    return pred * masks + known * (1 - masks)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Mixed precision
+# ----------------------------------------------------------------------------------------------------------
+class Precision:
+    """Autocast and loss scaling for one device.
+
+    ``amp``: ``"off"`` (fp32), ``"bf16"`` (autocast to bfloat16, no scaling needed), ``"fp16"`` (autocast
+    to float16 with a ``GradScaler``) or ``"auto"`` (bf16 on a CUDA GPU that supports it, else fp16 on CUDA,
+    fp32 on CPU and MPS).
+    """
+
+    def __init__(self, device: torch.device, amp: str = "auto") -> None:
+        device = torch.device(device)
+        if amp == "auto":
+            amp = "off"
+            if device.type == "cuda":
+                amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+        if amp not in ("off", "bf16", "fp16"):
+            raise ValueError(f"amp={amp!r}: choose 'auto', 'off', 'bf16' or 'fp16'")
+        if amp == "fp16" and device.type != "cuda":
+            raise ValueError(f"amp='fp16' needs a CUDA device (got {device.type}); use 'bf16' or 'off'")
+        self.device, self.mode = device, amp
+        self.dtype = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}[amp]
+        self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
+
+    def autocast(self):
+        """A context running the forward pass in the chosen precision."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def backward_step(self, loss: torch.Tensor, *optimizers: torch.optim.Optimizer) -> None:
+        """``loss.backward()`` then ``step()`` of each optimiser (scaled with fp16)."""
+        if self.scaler is None:
+            loss.backward()
+            for opt in optimizers:
+                opt.step()
+        else:
+            self.scaler.scale(loss).backward()
+            for opt in optimizers:
+                self.scaler.step(opt)
+
+    def update(self) -> None:
+        """End of the iteration: adjust the loss scale once (fp16 only)."""
+        if self.scaler is not None:
+            self.scaler.update()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Shared machinery of the trainable models
+# ----------------------------------------------------------------------------------------------------------
+def _adam(params, lr: float, cfg: TrainConfig) -> torch.optim.Adam:
+    # beta1 = 0 (paper Sec. 4.1): no momentum, as often for GANs
+    return torch.optim.Adam(params, lr=lr, betas=(cfg.beta1, cfg.beta2))
+
+
+def _loss_weights(cfg: TrainConfig) -> LossWeights:
+    return LossWeights(edge_adv=cfg.edge_adv, edge_fm=cfg.edge_fm, l1=cfg.l1, inpaint_adv=cfg.inpaint_adv,
+                       perceptual=cfg.perceptual, style=cfg.style, gan=cfg.gan)
+
+
+@contextlib.contextmanager
+def _frozen(module: nn.Module) -> Iterator[None]:
+    """Parameters of ``module`` need no gradient inside the block (the generator's step through D)."""
+    flags = [p.requires_grad for p in module.parameters()]
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, f in zip(module.parameters(), flags):
+            p.requires_grad_(f)
+
+
+class _TrainableModel(nn.Module):
+    """Networks + optimisers + precision; subclasses define ``train_step``.
+
+    ``networks`` maps a name (``G_edge``, ``D_edge``, ``G_inpaint``, ``D_inpaint``) to a module,
+    ``optimizers`` a name to its Adam. ``self.run[name]`` is the module to call in the training step: the
+    network itself, or its ``DistributedDataParallel`` wrapper after :meth:`distribute`.
+    """
+
+    stage: str = ""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.weights = _loss_weights(cfg)
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.precision = Precision(torch.device("cpu"), "off")
+        self.channels_last = False
+        self.run: dict[str, nn.Module] = {}
+
+    # -- names ----------------------------------------------------------------------------------------
+    def networks(self) -> dict[str, nn.Module]:
+        return {name: m for name, m in self.named_children() if name in ("G_edge", "D_edge", "G_inpaint", "D_inpaint")}
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def setup(self, device: torch.device | str = "cpu", amp: str = "off", channels_last: bool = False) -> "_TrainableModel":
+        """Move to ``device``, choose the precision, channels-last memory (CUDA only), build the optimisers."""
+        device = torch.device(device)
+        self.to(device)
+        self.channels_last = bool(channels_last) and device.type == "cuda"
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+        self.precision = Precision(device, amp)
+        if getattr(self, "perceptual_style", None) is not None:
+            self.perceptual_style.to(device)
+            if self.channels_last:
+                self.perceptual_style.to(memory_format=torch.channels_last)
+        self.optimizers = self._make_optimizers()
+        self.run = {name: m for name, m in self.networks().items()}
+        return self
+
+    def _make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def distribute(self, device_ids: Sequence[int] | None = None) -> None:
+        """Wrap every trained network in ``DistributedDataParallel`` (the process group must exist).
+
+        ``broadcast_buffers=True`` (the default) keeps spectral norm's ``weight_u`` / ``weight_v`` buffers equal
+        on all ranks: rank 0's copy is sent at each forward through the wrapper.
+        """
+        import inspect
+
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        # newer PyTorch renamed broadcast_buffers to forward_sync_buffers (same meaning)
+        params = inspect.signature(DDP.__init__).parameters
+        sync = {"forward_sync_buffers": True} if "forward_sync_buffers" in params else {"broadcast_buffers": True}
+        for name in self.optimizers:
+            module = self.networks()[name]
+            self.run[name] = DDP(module, device_ids=device_ids, **sync)
+
+    def set_lr(self, scale: float) -> None:
+        """Set every optimiser's lr to its base lr x ``scale`` (the paper's step schedule)."""
+        for name, opt in self.optimizers.items():
+            base = self._base_lr(name)
+            for group in opt.param_groups:
+                group["lr"] = base * scale
+
+    def _base_lr(self, name: str) -> float:
+        lr = self.cfg.generator_lr
+        return lr * self.cfg.d2g_lr if name.startswith("D") else lr
+
+    def lr(self) -> float:
+        """The generator's current learning rate."""
+        name = next(n for n in self.optimizers if n.startswith("G"))
+        return float(self.optimizers[name].param_groups[0]["lr"])
+
+    def _batch(self, batch: Any) -> Batch:
+        return _to_batch(batch, self.device, self.channels_last)
+
+    @staticmethod
+    def _floats(values: dict[str, torch.Tensor]) -> dict[str, float]:
+        """One device-to-host copy for all numbers; raise on the first non-finite loss."""
+        names = list(values)
+        numbers = torch.stack([values[n].detach().float().reshape(()) for n in names]).cpu().tolist()
+        out = dict(zip(names, numbers))
+        for n, v in out.items():
+            if n.startswith("loss") and not np.isfinite(v):
+                raise NonFiniteLossError(n, v)
+        return out
+
+    def _discriminator_step(self, name: str, real: torch.Tensor, fake: torch.Tensor):
+        """One forward of ``cat(real, fake.detach())`` through D, ``loss_D`` backward, D's step.
+
+        Returns ``(loss_D, real_features)`` (features detached, for feature matching).
+        """
+        b = real.shape[0]
+        opt = self.optimizers[name]
+        opt.zero_grad(set_to_none=True)
+        with self.precision.autocast():
+            # one pass for both halves: D has no batch statistics, so this equals two passes
+            logits, feats = self.run[name](torch.cat((real, fake.detach()), dim=0))
+            # L_D = (L_real + L_fake) / 2 on fakes.detach(): no gradient reaches G here
+            loss_D = discriminator_loss(logits[:b], logits[b:], self.weights.gan)
+        self.precision.backward_step(loss_D, opt)
+        return loss_D, [f[:b].detach() for f in feats]
+
+    def extra_state_for_checkpoint(self) -> dict:
+        return {}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stage 1: edge model
+# ----------------------------------------------------------------------------------------------------------
+def _edge_scores(edges_pred: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Precision and recall of ``edges_pred > 0.5`` inside the hole, batch means (tensors, no host sync).
+
+    Same definition as :func:`edgeconnect_lib.metrics.edge_precision_recall` (which checks its inputs).
+    """
+    with torch.no_grad():
+        hole = masks > 0.5
+        pred, true = (edges_pred.detach() > 0.5) & hole, (edges > 0.5) & hole
+        tp = (pred & true).flatten(1).sum(1).float()
+        n_pred, n_true = pred.flatten(1).sum(1).float(), true.flatten(1).sum(1).float()
+        precision = torch.where(n_pred > 0, tp / n_pred.clamp_min(1), (n_true == 0).float())
+        recall = torch.where(n_true > 0, tp / n_true.clamp_min(1), (n_pred == 0).float())
+        return {"precision": precision.mean(), "recall": recall.mean()}
+
+
+class EdgeModel(_TrainableModel):
+    """G_edge + D_edge, trained by the edge objective (paper Eq. 2).
+
+    ``D_edge`` judges ``cat(gray, edges)``: the real pair uses the ground-truth Canny edges, the fake pair the
+    generator's full output (as the authors' code, not the composite).
+    """
+
+    stage = "edge"
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        super().__init__(cfg)
+        self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
+        self.D_edge = PatchDiscriminator(2, cfg.disc_channels, use_spectral_norm=True)
+
+    def _make_optimizers(self):
+        return {"G_edge": _adam(self.G_edge.parameters(), self.cfg.generator_lr, self.cfg),
+                "D_edge": _adam(self.D_edge.parameters(), self.cfg.generator_lr * self.cfg.d2g_lr, self.cfg)}
+
+    def forward(self, gray: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """Edge probabilities ``G_edge(cat(gray_masked, edges_masked, M))``, (B, 1, H, W)."""
+        return self.run.get("G_edge", self.G_edge)(mask_edge_input(gray, edges, masks))
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """One update of D_edge then G_edge; returns ``loss_D, loss_G, loss_G_adv, loss_G_fm, precision, recall``."""
+        self.train()
+        x = self._batch(batch)
+        with self.precision.autocast():
+            edges_pred = self(x.gray, x.edges, x.masks)  # (B, 1, H, W)
+        real = torch.cat((x.gray, x.edges), dim=1)
+        fake = torch.cat((x.gray, edges_pred), dim=1)
+        loss_D, real_feats = self._discriminator_step("D_edge", real, fake)
+
+        opt_G = self.optimizers["G_edge"]
+        opt_G.zero_grad(set_to_none=True)
+        with _frozen(self.D_edge), self.precision.autocast():
+            # fresh D forward on the fakes, after D's step (no DDP wrapper: D gets no gradient here)
+            fake_logits, fake_feats = self.D_edge(fake)
+            # L_G1 = lambda_adv1 L_adv1 + lambda_FM L_FM
+            terms = edge_generator_objective(fake_logits, real_feats, fake_feats, self.weights)
+        self.precision.backward_step(terms["loss_G"], opt_G)
+        self.precision.update()
+
+        return self._floats({"loss_D": loss_D, **terms, **_edge_scores(edges_pred, x.edges, x.masks)})
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stages 2 and 3: inpaint model (on ground-truth edges, or on a frozen edge model's edges)
+# ----------------------------------------------------------------------------------------------------------
+class InpaintModel(_TrainableModel):
+    """G_inpaint + D_inpaint, trained by the image-completion objective (paper Sec. 3.2).
+
+    Stage ``"inpaint"``: the edge input is the ground-truth Canny map. Stage ``"edge-inpaint"``: pass a trained
+    ``edge_model``; it is frozen (eval mode, no gradient) and its prediction fills the hole of the edge map
+    (``edges_pred * M + edges * (1 - M)``), as in the authors' stage 3.
+
+    ``perceptual_style``: the VGG19 losses; ``None`` builds :class:`~edgeconnect_lib.losses.PerceptualStyleLoss`
+    with :func:`~edgeconnect_lib.vgg.load_vgg19` (random weights, with a warning, when ImageNet's are absent),
+    unless both weights are 0.
+    """
+
+    stage = "inpaint"
+
+    def __init__(self, cfg: TrainConfig, edge_model: EdgeModel | nn.Module | None = None,
+                 perceptual_style: PerceptualStyleLoss | None = None) -> None:
+        super().__init__(cfg)
+        self.G_inpaint = InpaintGenerator(cfg.base_channels, cfg.residual_blocks)
+        self.D_inpaint = PatchDiscriminator(3, cfg.disc_channels, use_spectral_norm=True)
+        if edge_model is not None:
+            g = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
+            self.G_edge = g
+            self.G_edge.requires_grad_(False)
+            self.stage = "edge-inpaint"
+        if perceptual_style is None and (cfg.perceptual > 0 or cfg.style > 0):
+            perceptual_style = _default_perceptual_style()
+        # kept out of the registered children: VGG19 is a fixed instrument, not part of the model's state
+        self.__dict__["perceptual_style"] = perceptual_style
+
+    def _make_optimizers(self):
+        return {"G_inpaint": _adam(self.G_inpaint.parameters(), self.cfg.generator_lr, self.cfg),
+                "D_inpaint": _adam(self.D_inpaint.parameters(), self.cfg.generator_lr * self.cfg.d2g_lr, self.cfg)}
+
+    def train(self, mode: bool = True) -> "InpaintModel":
+        super().train(mode)
+        if hasattr(self, "G_edge"):
+            self.G_edge.eval()  # the frozen edge model stays in eval mode (no power iteration)
+        return self
+
+    def edges_for(self, x: Batch) -> torch.Tensor:
+        """The edge map G_inpaint sees: ground truth, or the frozen edge model's in the hole."""
+        if not hasattr(self, "G_edge"):
+            return x.edges
+        with torch.no_grad(), self.precision.autocast():
+            edges_pred = self.G_edge(mask_edge_input(x.gray, x.edges, x.masks)).float()
+        return composite(edges_pred, x.edges, x.masks)
+
+    def forward(self, images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """RGB output ``G_inpaint(cat(images_masked, edges))`` in [0, 1], (B, 3, H, W) (not composited)."""
+        return self.run.get("G_inpaint", self.G_inpaint)(mask_image_input(images, edges, masks))
+
+    def _generator_terms(self, x: Batch, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        with _frozen(self.D_inpaint), self.precision.autocast():
+            fake_logits, _ = self.D_inpaint(outputs)
+            # L_G2 = l_l1 L_l1 + l_adv2 L_adv2 + l_p L_perc + l_s L_style, on the raw outputs (authors' code)
+            return inpaint_generator_objective(outputs, x.images, x.masks, fake_logits, self.perceptual_style,
+                                               self.weights)
+
+    @staticmethod
+    def _image_metrics(x: Batch, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
+        """PSNR (dB) and mean absolute error of the composite, batch means (no host sync)."""
+        with torch.no_grad():
+            merged = composite(outputs.detach().float(), x.images, x.masks)
+            mse = ((merged - x.images) ** 2).flatten(1).mean(1).clamp_min(1e-12)
+            # PSNR = 10 log10(1 / MSE) per image
+            return {"psnr": (-10.0 * torch.log10(mse)).mean(), "mae": (merged - x.images).abs().mean()}
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """One update of D_inpaint then G_inpaint; returns losses, ``psnr`` and ``mae`` of the composite."""
+        self.train()
+        x = self._batch(batch)
+        edges = self.edges_for(x)
+        with self.precision.autocast():
+            outputs = self(x.images, edges, x.masks)  # (B, 3, H, W)
+        loss_D, _ = self._discriminator_step("D_inpaint", x.images, outputs)
+        opt_G = self.optimizers["G_inpaint"]
+        opt_G.zero_grad(set_to_none=True)
+        terms = self._generator_terms(x, outputs)
+        self.precision.backward_step(terms["loss_G"], opt_G)
+        self.precision.update()
+        return self._floats({"loss_D": loss_D, **terms, **self._image_metrics(x, outputs)})
+
+
+def _default_perceptual_style() -> PerceptualStyleLoss:
+    """VGG19 losses with :func:`~edgeconnect_lib.vgg.load_vgg19`'s weights (never downloaded here: ImageNet
+    weights from ``$EDGECONNECT_VGG19_WEIGHTS`` or the torch hub cache, else seeded random ones, with
+    ``load_vgg19``'s warning once per process)."""
+    from .vgg import load_vgg19
+
+    vgg, source = load_vgg19(allow_download=False)
+    return PerceptualStyleLoss(vgg, source=source)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stage 4: joint
+# ----------------------------------------------------------------------------------------------------------
+class JointModel(InpaintModel):
+    """Stage ``"joint"``: G_edge and G_inpaint trained end to end through G2's objective; D_edge is dropped.
+
+    The edge map fed to G_inpaint is ``G_edge(...) * M + edges * (1 - M)`` *with* gradient, so the image
+    losses also train G_edge (paper Sec. 4.1: "we remove D1 and train G1 and G2 end to end", lr 1e-6).
+    """
+
+    stage = "joint"
+
+    def __init__(self, cfg: TrainConfig, edge_model: EdgeModel | nn.Module | None = None,
+                 perceptual_style: PerceptualStyleLoss | None = None) -> None:
+        super().__init__(cfg, None, perceptual_style)
+        if edge_model is None:
+            self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
+        else:
+            self.G_edge = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
+        self.G_edge.requires_grad_(True)
+        self.stage = "joint"
+
+    def _make_optimizers(self):
+        opts = super()._make_optimizers()
+        opts["G_edge"] = _adam(self.G_edge.parameters(), self.cfg.generator_lr, self.cfg)
+        return opts
+
+    def train(self, mode: bool = True) -> "JointModel":
+        return nn.Module.train(self, mode)  # G_edge trains too
+
+    def edges_for(self, x: Batch) -> torch.Tensor:
+        with self.precision.autocast():
+            edges_pred = self.run.get("G_edge", self.G_edge)(mask_edge_input(x.gray, x.edges, x.masks))
+        return composite(edges_pred, x.edges, x.masks)
+
+    def train_step(self, batch: Any) -> dict[str, float]:
+        """One update of D_inpaint, then of G_edge and G_inpaint together."""
+        self.train()
+        x = self._batch(batch)
+        edges = self.edges_for(x)
+        with self.precision.autocast():
+            outputs = self(x.images, edges, x.masks)
+        loss_D, _ = self._discriminator_step("D_inpaint", x.images, outputs)
+        opts = (self.optimizers["G_inpaint"], self.optimizers["G_edge"])
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
+        terms = self._generator_terms(x, outputs)
+        self.precision.backward_step(terms["loss_G"], *opts)
+        self.precision.update()
+        return self._floats({"loss_D": loss_D, **terms, **self._image_metrics(x, outputs),
+                             **_edge_scores(edges, x.edges, x.masks)})
+
+
+def build_model(cfg: TrainConfig, edge_model: EdgeModel | nn.Module | None = None,
+                perceptual_style: PerceptualStyleLoss | None = None) -> _TrainableModel:
+    """The trainable model of ``cfg.stage`` (``edge-inpaint`` needs ``edge_model``: a trained G_edge)."""
+    if cfg.stage == "edge":
+        return EdgeModel(cfg)
+    if cfg.stage == "inpaint":
+        return InpaintModel(cfg, None, perceptual_style)
+    if cfg.stage == "edge-inpaint":
+        if edge_model is None:
+            raise ValueError("stage 'edge-inpaint' trains G_inpaint on a trained edge model's edges: pass "
+                             "edge_model= (CLI: --edge-checkpoint PATH from an 'edge' run)")
+        return InpaintModel(cfg, edge_model, perceptual_style)
+    if cfg.stage == "joint":
+        return JointModel(cfg, edge_model, perceptual_style)
+    raise ValueError(f"stage={cfg.stage!r}: choose one of edge, inpaint, edge-inpaint, joint")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Inference pipeline
+# ----------------------------------------------------------------------------------------------------------
+class InpaintResult(NamedTuple):
+    """What :meth:`EdgeConnect.inpaint` returns (NumPy, the input's size): ``image`` (H, W, 3) the composite,
+    ``output`` the raw G_inpaint output, ``edges`` the edge map G_inpaint used, ``canny`` the known region's
+    Canny edges, ``mask`` (H, W) bool."""
+
+    image: np.ndarray
+    output: np.ndarray
+    edges: np.ndarray
+    canny: np.ndarray
+    mask: np.ndarray
+
+
+def _pad_to_multiple(x: torch.Tensor, multiple: int = 4, minimum: int = 16) -> tuple[torch.Tensor, tuple[int, int]]:
+    """Pad the bottom/right of ``x`` (reflect; replicate when the image is too small to reflect) so H and W
+    are multiples of ``multiple`` and at least ``minimum``. Returns the padded tensor and the original size."""
+    h, w = x.shape[-2:]
+    H = max(minimum, -(-h // multiple) * multiple)
+    W = max(minimum, -(-w // multiple) * multiple)
+    if (H, W) == (h, w):
+        return x, (h, w)
+    mode = "reflect" if (H - h) < h and (W - w) < w else "replicate"
+    return F.pad(x, (0, W - w, 0, H - h), mode=mode), (h, w)
+
+
+class EdgeConnect(nn.Module):
+    """The full pipeline for inference: edges first, then the image (paper Fig. 2).
+
+    ``forward(images, masks, edges=None)`` works on batches (B, 3, H, W) / (B, 1, H, W) whose sides are
+    multiples of 4; :meth:`inpaint` on one image of any size (padded by reflection to a multiple of 4 and
+    cropped back).
+    """
+
+    def __init__(self, G_edge: EdgeGenerator, G_inpaint: InpaintGenerator, sigma: float = 2.0) -> None:
+        super().__init__()
+        self.G_edge, self.G_inpaint, self.sigma = G_edge, G_inpaint, sigma
+        self.eval()
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @torch.no_grad()
+    def predict_edges(self, gray: torch.Tensor, canny: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+        """``G_edge``'s edges in the hole, the known region's Canny edges elsewhere, (B, 1, H, W)."""
+        return composite(self.G_edge(mask_edge_input(gray, canny, masks)), canny, masks)
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor, masks: torch.Tensor, canny: torch.Tensor,
+                edges: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Return ``(merged, outputs, edges)`` for batches; ``canny`` are the known region's edges.
+
+        With ``edges`` given (e.g. drawn by hand), G_edge is skipped and G_inpaint uses them as they are.
+        """
+        from .metrics import to_gray
+
+        if edges is None:
+            edges = self.predict_edges(to_gray(images), canny, masks)
+        outputs = self.G_inpaint(mask_image_input(images, edges, masks))
+        return composite(outputs, images, masks), outputs, edges
+
+    @torch.no_grad()
+    def inpaint(self, image, mask, edges=None) -> InpaintResult:
+        """Inpaint one image of any size.
+
+        ``image``: (H, W, 3) float in [0, 1] (NumPy) or (3, H, W) tensor; ``mask``: (H, W), non-zero = hole;
+        ``edges``: optional (H, W) edge map to use instead of G_edge's prediction. Canny runs on the gray
+        image with the hole masked out (the authors' test-time edges), sigma ``self.sigma``.
+        """
+        from .edges import canny_edges
+        from .images import rgb_to_gray
+
+        img = image.detach().cpu().permute(1, 2, 0).numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
+        m = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+        if img.ndim != 3 or img.shape[2] != 3:
+            raise ValueError(f"image must be H x W x 3 (RGB in [0, 1]), got shape {img.shape}")
+        if m.ndim == 3 and m.shape[2] in (1, 3):
+            m = m[..., 0]
+        if m.shape != img.shape[:2]:
+            raise ValueError(f"mask has size {m.shape[1]}x{m.shape[0]} (WxH) but the image {img.shape[1]}x{img.shape[0]}; "
+                             "they must match (resize the mask with nearest neighbour)")
+        img = np.clip(img.astype(np.float32), 0.0, 1.0)
+        hole = m != 0
+        canny = canny_edges(rgb_to_gray(img), sigma=self.sigma, mask=hole)
+        dev = self.device
+        t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(dev)  # noqa: E731
+        images = t(img).permute(2, 0, 1)[None]
+        masks, canny_t = t(hole)[None, None], t(canny)[None, None]
+        user_edges = None
+        if edges is not None:
+            e = edges.detach().cpu().numpy() if isinstance(edges, torch.Tensor) else np.asarray(edges)
+            if e.shape != hole.shape:
+                raise ValueError(f"edges has shape {e.shape}, the image {hole.shape}: they must match")
+            user_edges = t(e.astype(np.float32))[None, None]
+        stack = torch.cat([images, masks, canny_t] + ([user_edges] if user_edges is not None else []), dim=1)
+        stack, (h, w) = _pad_to_multiple(stack)
+        images_p, masks_p, canny_p = stack[:, :3], stack[:, 3:4], stack[:, 4:5]
+        user_p = stack[:, 5:6] if user_edges is not None else None
+        merged, outputs, used = self(images_p, masks_p, canny_p, user_p)
+        crop = lambda x: x[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()  # noqa: E731
+        return InpaintResult(crop(merged), crop(outputs), crop(used)[..., 0], canny, hole)
+
+    # -- files -------------------------------------------------------------------------------------------
+    def save(self, path: str | Path, **metadata: Any) -> Path:
+        """Write the two generators (weights + sizes) as a small checkpoint that :meth:`load` reads."""
+        from .train import atomic_save
+
+        obj = {"format": "edgeconnect_lib.pipeline/1",
+               "networks": {"G_edge": self.G_edge.state_dict(), "G_inpaint": self.G_inpaint.state_dict()},
+               "network_configs": {"G_edge": network_config(self.G_edge), "G_inpaint": network_config(self.G_inpaint)},
+               "sigma": float(self.sigma), "metadata": dict(metadata)}
+        return atomic_save(obj, Path(path))
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":
+        """The pipeline from a file of :meth:`save` or a trainer checkpoint holding both generators
+        (stages ``edge-inpaint`` and ``joint``); a folder means its latest checkpoint."""
+        from .train import load_checkpoint
+
+        ckpt = load_checkpoint(path, map_location="cpu")
+        nets = ckpt.get("networks", {})
+        missing = [n for n in ("G_edge", "G_inpaint") if n not in nets]
+        if missing:
+            raise ValueError(f"{path} holds no {' / '.join(missing)}: give a checkpoint of stage 'edge-inpaint' or "
+                             "'joint' (or use EdgeConnect.from_checkpoints(edge=..., inpaint=...))")
+        sigma = float(ckpt.get("sigma", ckpt.get("config", {}).get("sigma", 2.0)))
+        return cls(_network_from(ckpt, "G_edge"), _network_from(ckpt, "G_inpaint"), sigma).to(device)
+
+    @classmethod
+    def from_checkpoints(cls, edge: str | Path, inpaint: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":
+        """The pipeline from an edge-stage checkpoint and an inpaint-stage checkpoint."""
+        from .train import load_checkpoint
+
+        e, i = load_checkpoint(edge, map_location="cpu"), load_checkpoint(inpaint, map_location="cpu")
+        for p, c, n in ((edge, e, "G_edge"), (inpaint, i, "G_inpaint")):
+            if n not in c.get("networks", {}):
+                raise ValueError(f"{p} holds no {n} (its networks: {sorted(c.get('networks', {}))})")
+        sigma = float(e.get("config", {}).get("sigma", 2.0))
+        return cls(_network_from(e, "G_edge"), _network_from(i, "G_inpaint"), sigma).to(device)
+
+
+def _network_from(ckpt: Mapping[str, Any], name: str) -> nn.Module:
+    """Rebuild network ``name`` of a checkpoint from its stored sizes and load its weights."""
+    configs = ckpt.get("network_configs", {})
+    if name in configs:
+        net = build_network(configs[name], init=False)
+    else:  # a trainer checkpoint without sizes: take them from its config
+        cfg = TrainConfig.from_dict(ckpt["config"])
+        net = build_model_network(name, cfg)
+    net.load_state_dict(ckpt["networks"][name])
+    return net
+
+
+def build_model_network(name: str, cfg: TrainConfig) -> nn.Module:
+    """A fresh network called ``name`` (G_edge, D_edge, G_inpaint, D_inpaint) at ``cfg``'s size."""
+    if name == "G_edge":
+        return EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
+    if name == "G_inpaint":
+        return InpaintGenerator(cfg.base_channels, cfg.residual_blocks)
+    if name in ("D_edge", "D_inpaint"):
+        return PatchDiscriminator(2 if name == "D_edge" else 3, cfg.disc_channels, use_spectral_norm=True)
+    raise ValueError(f"unknown network name {name!r}")

@@ -1,0 +1,780 @@
+"""One training loop for EdgeConnect's four stages, with checkpoints that lose nothing.
+
+Stages (the authors' MODEL 1-4, by name; paper Sec. 4.1):
+
+``"edge"``          G_edge + D_edge on masked Canny edges;
+``"inpaint"``       G_inpaint + D_inpaint on ground-truth Canny edges;
+``"edge-inpaint"``  G_inpaint + D_inpaint on a frozen, trained G_edge's edges (``edge_checkpoint``);
+``"joint"``         D_edge dropped, G_edge + G_inpaint trained end to end (paper: lr 1e-6).
+
+Usage::
+
+    from edgeconnect_lib.config import get_config
+    from edgeconnect_lib.train import Trainer
+    result = Trainer(get_config("cpu", stage="edge"), data="course", out_dir="runs/edge").fit()
+    result.model, result.iteration, result.checkpoint, result.val   # trained model, where it is, metrics
+
+or from a shell: ``python -m edgeconnect_lib train --stage edge --preset cpu --data course --out runs/edge``.
+
+What a run writes under ``out_dir``: ``checkpoints/ckpt_00000100.pt`` (the last ``keep_last``),
+``log.csv`` (losses averaged over ``log_every`` iterations), ``val.csv`` (validation metrics),
+``samples/iter_00000100.png`` (input | edges | output | ground truth), ``config.json``, and TensorBoard
+events in ``tb/`` when ``tensorboard`` is installed.
+
+Checkpoints are written atomically (a temporary file in the same folder, ``fsync``, ``os.replace``), hold
+the weights of every network (G and D), the optimisers, the loss scaler, the iteration, the RNG states
+(Python, NumPy, torch, CUDA) and the configuration as a plain dict, and are read with
+``torch.load(..., weights_only=True)``. Training data are drawn from ``(seed, epoch, index)`` only, so
+``--resume`` continues the same run: N iterations in one go or N/2 + resume + N/2 give the same weights on
+the CPU (tested).
+
+Multi-GPU / multi-node: launch with ``torchrun`` (``torchrun --nproc_per_node 4 -m edgeconnect_lib train
+...``). The trainer reads ``RANK`` / ``WORLD_SIZE`` / ``LOCAL_RANK``, joins the process group (NCCL on CUDA,
+Gloo on CPU), wraps the trained networks in ``DistributedDataParallel``, splits the data with a
+``DistributedSampler`` (``batch_size`` is per process) and lets rank 0 alone write logs and checkpoints. At
+the end it checks that every rank holds the same weights.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import random
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, NamedTuple, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from .config import TrainConfig
+from .data import InpaintingDataset, list_image_files
+from .metrics import edge_precision_recall, l1 as l1_metric, psnr as psnr_metric, ssim as ssim_metric
+from .models import (
+    EdgeConnect,
+    EdgeModel,
+    NonFiniteLossError,
+    _network_from,
+    _to_batch,
+    build_model,
+    composite,
+    mask_edge_input,
+)
+from .utils import describe_device, pick_device, seed_everything
+
+__all__ = [
+    "Trainer",
+    "TrainResult",
+    "TrainingDiverged",
+    "atomic_save",
+    "save_checkpoint",
+    "load_checkpoint",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "resolve_data",
+    "evaluate",
+    "load_or_train",
+    "LoadOrTrain",
+    "CHECKPOINT_FORMAT",
+]
+
+CHECKPOINT_FORMAT = "edgeconnect_lib.trainer/1"
+_CKPT_RE = re.compile(r"^ckpt_(\d{8,})\.pt$")
+#: Config fields that must match a checkpoint to resume from it (the networks' shapes and the stage).
+RESUME_MUST_MATCH = ("stage", "base_channels", "residual_blocks", "disc_channels", "edge_spectral_norm")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN/inf: training stopped; ``last_checkpoint`` is the last good one (or ``None``)."""
+
+    def __init__(self, loss: str, value: float, iteration: int, last_checkpoint: Path | None) -> None:
+        self.loss, self.value, self.iteration, self.last_checkpoint = loss, value, iteration, last_checkpoint
+        kept = f"the last good checkpoint is {last_checkpoint}" if last_checkpoint else "no checkpoint was written yet"
+        super().__init__(f"{loss} became {value} at iteration {iteration}; training stopped and {kept} "
+                         "(try a lower lr, amp='off', or resume from that checkpoint with another seed)")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Checkpoint files
+# ----------------------------------------------------------------------------------------------------------
+def atomic_save(obj: Any, path: Path) -> Path:
+    """``torch.save(obj)`` to ``path`` so that ``path`` is always either the old file or the complete new one.
+
+    Write to a temporary file in the same folder, flush and ``fsync`` it, ``os.replace`` it over ``path``
+    (atomic on POSIX and Windows), then ``fsync`` the folder so the rename itself survives a power cut.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with _suppress():
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        with _suppress():
+            dfd = os.open(path.parent, os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    return path
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """Finished checkpoints ``ckpt_NNNNNNNN.pt`` in ``folder`` (or ``folder/checkpoints``), oldest first.
+
+    Temporary files of an interrupted write (``.ckpt_*.tmp``) are never listed.
+    """
+    folder = Path(folder)
+    if (folder / "checkpoints").is_dir():
+        folder = folder / "checkpoints"
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _CKPT_RE.match(p.name)) and p.is_file()]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(folder: str | Path) -> Path | None:
+    """The checkpoint with the highest iteration in ``folder`` (a run folder or its ``checkpoints/``)."""
+    ckpts = list_checkpoints(folder)
+    return ckpts[-1] if ckpts else None
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with ``torch.load(..., weights_only=True)``; a folder means its latest checkpoint.
+
+    Raises ``FileNotFoundError`` for a missing file or a folder without checkpoints, ``ValueError`` for a
+    file that is not a checkpoint of this library.
+    """
+    path = Path(path)
+    if path.is_dir():
+        found = latest_checkpoint(path)
+        if found is None:
+            raise FileNotFoundError(f"no checkpoint (ckpt_*.pt) in folder {path}")
+        path = found
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # truncated file, pickle with foreign objects, not a torch file
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+        why = next((ln for ln in lines if "Unsupported global" in ln), lines[0] if lines else type(err).__name__)
+        raise ValueError(f"cannot read checkpoint {path}: {why[:240]}") from err
+    if not isinstance(ckpt, dict) or "networks" not in ckpt:
+        raise ValueError(f"{path} is not a checkpoint of edgeconnect_lib (no 'networks' entry); for the authors' "
+                         "released files use edgeconnect_lib.checkpoints.load_authors_folder")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+def _rng_state() -> dict[str, Any]:
+    """Python, NumPy, torch (and CUDA) RNG states, as types ``weights_only`` loading accepts."""
+    np_state = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": {"key": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                  "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    py = state["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["key"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
+    torch.set_rng_state(state["torch"].cpu())
+    if "cuda" in state and torch.cuda.is_available():
+        with _suppress():
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, extra: dict | None = None) -> Path:
+    """Write a full training checkpoint of ``model`` (see the module docstring) atomically to ``path``."""
+    from .networks import network_config
+
+    nets = model.networks()
+    obj = {
+        "format": CHECKPOINT_FORMAT,
+        "stage": cfg.stage,
+        "iteration": int(iteration),
+        "config": cfg.to_dict(),
+        "networks": {n: m.state_dict() for n, m in nets.items()},
+        "network_configs": {n: network_config(m) for n, m in nets.items()},
+        "optimizers": {n: o.state_dict() for n, o in model.optimizers.items()},
+        "scaler": model.precision.scaler.state_dict() if model.precision.scaler is not None else None,
+        "rng": _rng_state(),
+        "torch_version": str(torch.__version__),
+        "extra": dict(extra or {}),
+    }
+    return atomic_save(obj, Path(path))
+
+
+def _load_networks(model: nn.Module, ckpt: dict, names: Sequence[str] | None = None) -> list[str]:
+    """Load the networks of ``ckpt`` that ``model`` has (or just ``names``); clear error on a size mismatch."""
+    loaded = []
+    for name, module in model.networks().items():
+        if names is not None and name not in names:
+            continue
+        if name not in ckpt["networks"]:
+            continue
+        try:
+            module.load_state_dict(ckpt["networks"][name])
+        except RuntimeError as err:
+            have = ckpt.get("network_configs", {}).get(name, {})
+            raise ValueError(f"{ckpt.get('path', 'checkpoint')}: {name} does not fit this model (checkpoint sizes "
+                             f"{have}); use the same preset / base_channels / residual_blocks as the run that wrote it "
+                             f"({str(err).splitlines()[0][:120]})") from err
+        loaded.append(name)
+    return loaded
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------------------------------------
+def resolve_data(data: Any, val_data: Any = None) -> tuple[Any, Any]:
+    """``(train_source, val_source)`` from what the user gave.
+
+    ``"course"`` means the course photos' ``train`` split, validated on the ``val`` split. Anything else
+    (folder, glob, list file, list of paths: :func:`edgeconnect_lib.data.list_image_files`) is the training
+    source; its validation source is ``val_data``, or, when none is given, the training photos themselves
+    (evaluated with fixed centre crops and masks).
+    """
+    if isinstance(data, str) and data == "course":
+        from .course_data import course_images
+
+        return course_images("train"), (course_images("val") if val_data is None else val_data)
+    return data, (data if val_data is None else val_data)
+
+
+class _EpochDataset(InpaintingDataset):
+    """Training dataset whose random draws depend only on ``(seed, epoch, index)``.
+
+    The sampler yields ``(epoch, index)`` pairs; crops, flips and masks then do not depend on the DataLoader
+    worker, the process or how many items were drawn before, which makes a resumed run identical to an
+    uninterrupted one.
+    """
+
+    _epoch = 0
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            self._epoch, key = key
+        return super().__getitem__(key)
+
+    def _rng(self, index: int) -> np.random.Generator:
+        return np.random.default_rng([self.seed, 1 + int(self._epoch), int(index)])
+
+
+class _EpochBatches:
+    """Batches of ``(epoch, index)`` from a (distributed) sampler, starting ``skip`` batches into ``epoch``."""
+
+    def __init__(self, sampler: DistributedSampler, batch_size: int, epoch: int, skip: int = 0) -> None:
+        self.sampler, self.batch_size, self.epoch, self.skip = sampler, batch_size, epoch, skip
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        self.sampler.set_epoch(self.epoch)
+        indices = list(self.sampler)
+        n = len(indices) // self.batch_size
+        for b in range(self.skip, n):
+            yield [(self.epoch, i) for i in indices[b * self.batch_size:(b + 1) * self.batch_size]]
+
+    def __len__(self) -> int:
+        return max(0, len(self.sampler) // self.batch_size - self.skip)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Validation
+# ----------------------------------------------------------------------------------------------------------
+@torch.no_grad()
+def _stage_outputs(model: nn.Module, stage: str, x) -> dict[str, torch.Tensor]:
+    """Eval-mode outputs of a trained model for a batch: edges (and images) as the stage produces them."""
+    if stage == "edge":
+        edges_pred = model.G_edge(mask_edge_input(x.gray, x.edges, x.masks))
+        return {"edges_pred": edges_pred, "edges_used": composite(edges_pred, x.edges, x.masks)}
+    if hasattr(model, "G_edge"):
+        edges_pred = model.G_edge(mask_edge_input(x.gray, x.edges, x.masks))
+        edges = composite(edges_pred, x.edges, x.masks)
+    else:
+        edges_pred = edges = x.edges
+    from .models import mask_image_input
+
+    outputs = model.G_inpaint(mask_image_input(x.images, edges, x.masks))
+    return {"edges_pred": edges_pred, "edges_used": edges, "outputs": outputs,
+            "merged": composite(outputs, x.images, x.masks)}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, dataset: Dataset, stage: str | None = None, batch_size: int = 8,
+             limit: int | None = None, device: torch.device | str | None = None) -> dict[str, float]:
+    """Validation metrics of ``model`` on ``dataset`` (use ``train=False`` for fixed crops and masks).
+
+    Stage ``edge``: precision / recall / F1 of ``G_edge``'s edges (> 0.5) in the hole. Other stages: PSNR,
+    SSIM (11x11 Gaussian window, sigma 1.5, RGB: :func:`edgeconnect_lib.metrics.ssim`) and L1 of the
+    composite against the photo, plus edge precision / recall when a G_edge is involved.
+    """
+    stage = stage or getattr(model, "stage", None) or "inpaint"
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    n = len(dataset) if limit is None else min(limit, len(dataset))
+    was_training = model.training
+    model.eval()
+    sums: dict[str, float] = {}
+    try:
+        for start in range(0, n, batch_size):
+            items = [dataset[i] for i in range(start, min(n, start + batch_size))]
+            x = _to_batch(tuple(torch.stack(t) for t in zip(*items)), device)
+            out = _stage_outputs(model, stage, x)
+            per_image: dict[str, torch.Tensor] = {}
+            if stage == "edge" or stage == "joint" or "G_edge" in dict(model.named_children()):
+                s = edge_precision_recall(out["edges_pred"].float(), x.edges, x.masks, reduction="none")
+                per_image.update(precision=s.precision, recall=s.recall, f1=s.f1)
+            if stage != "edge":
+                merged = out["merged"].float().clamp(0, 1)
+                per_image.update(psnr=psnr_metric(merged, x.images, reduction="none"),
+                                 ssim=ssim_metric(merged, x.images, reduction="none"),
+                                 l1=l1_metric(merged, x.images, reduction="none"))
+            for k, v in per_image.items():
+                sums[k] = sums.get(k, 0.0) + float(v.sum())
+    finally:
+        model.train(was_training)
+    return {k: v / max(n, 1) for k, v in sums.items()}
+
+
+def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> Path:
+    """PNG grid, one row per image: masked input | input edges | predicted edges | output | ground truth."""
+    from PIL import Image
+
+    was_training = model.training
+    model.eval()
+    try:
+        out = _stage_outputs(model, stage, x)
+    finally:
+        model.train(was_training)
+    b = min(rows, x.images.shape[0])
+    rgb = lambda t: t[:b].float().clamp(0, 1).expand(-1, 3, -1, -1).cpu()  # noqa: E731
+    # edges drawn black on white, as in the paper's figures
+    if stage == "edge":
+        cols = [x.gray * (1 - x.masks) + x.masks, 1 - x.edges * (1 - x.masks), 1 - out["edges_pred"],
+                1 - out["edges_used"], 1 - x.edges]
+    else:
+        cols = [x.images * (1 - x.masks) + x.masks, 1 - x.edges * (1 - x.masks), 1 - out["edges_used"],
+                out["merged"], x.images]
+    grid = torch.cat([torch.cat(list(rgb(c)), dim=1) for c in cols], dim=2)  # (3, b*H, 5*W)
+    img = (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Logs
+# ----------------------------------------------------------------------------------------------------------
+class _CsvLog:
+    """Append rows to a CSV file; on resume, rows after the checkpoint's iteration are dropped."""
+
+    def __init__(self, path: Path, resume_iteration: int | None) -> None:
+        self.path, self.fields = path, None
+        if resume_iteration is not None and path.is_file():
+            with path.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+            if rows:
+                self.fields = list(rows[0].keys())
+                keep = [r for r in rows if int(r["iteration"]) <= resume_iteration]
+                self._rewrite(keep)
+        elif path.exists():
+            path.unlink()
+
+    def _rewrite(self, rows: list[dict]) -> None:
+        with self.path.open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.fields)
+            w.writeheader()
+            w.writerows(rows)
+
+    def write(self, row: dict[str, Any]) -> None:
+        new = self.fields is None
+        if new:
+            self.fields = list(row)
+        extra = [k for k in row if k not in self.fields]
+        if extra:  # a new column (e.g. first validation metric): rewrite with the wider header
+            with self.path.open(newline="") as f:
+                rows = list(csv.DictReader(f))
+            self.fields += extra
+            self._rewrite(rows)
+            new = False
+        with self.path.open("a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=self.fields)
+            if new:
+                w.writeheader()
+            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+
+
+def _tensorboard(folder: Path):
+    """A TensorBoard ``SummaryWriter`` when ``tensorboard`` is installed, else ``None`` (optional)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except Exception:  # tensorboard not installed: CSV only
+        return None
+    return SummaryWriter(str(folder))
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Distributed
+# ----------------------------------------------------------------------------------------------------------
+@dataclass
+class _Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    owns_group: bool = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def _init_distributed(device_name: str) -> tuple[_Dist, str]:
+    """Join the process group when launched by ``torchrun`` (``WORLD_SIZE`` > 1); pick this rank's device."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return _Dist(), device_name
+    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = torch.cuda.is_available() and device_name in ("auto", "cuda") or device_name.startswith("cuda")
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+        device_name = f"cuda:{local_rank}"
+    elif device_name == "auto":
+        device_name = "cpu"
+    owns = False
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+        owns = True
+    return _Dist(dist.get_rank(), dist.get_world_size(), local_rank, owns), device_name
+
+
+def _check_replicas_equal(model: nn.Module, d: _Dist) -> bool:
+    """True when every rank holds exactly rank 0's parameters and buffers (spectral norm's u, v included)."""
+    tensors = [t.detach() for m in model.networks().values() for t in list(m.parameters()) + list(m.buffers())]
+    flat = torch.cat([t.reshape(-1).float() for t in tensors]) if tensors else torch.zeros(1)
+    ref = flat.clone()
+    dist.broadcast(ref, src=0)
+    same = torch.tensor([1.0 if torch.equal(ref, flat) else 0.0], device=flat.device)
+    dist.all_reduce(same, op=dist.ReduceOp.MIN)
+    return bool(same.item() == 1.0)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The trainer
+# ----------------------------------------------------------------------------------------------------------
+class TrainResult(NamedTuple):
+    """What :meth:`Trainer.fit` returns."""
+
+    model: nn.Module            # the trained model (EdgeModel / InpaintModel / JointModel)
+    iteration: int              # iterations done in total
+    checkpoint: Path | None     # the last checkpoint written
+    val: dict[str, float]       # the last validation metrics
+    history: list[dict]         # the rows of log.csv written by this call
+    seconds: float              # wall time of this call
+
+
+class Trainer:
+    """Train one stage of EdgeConnect (see the module docstring).
+
+    Parameters: ``cfg`` (a :class:`~edgeconnect_lib.config.TrainConfig`; ``cfg.stage`` picks the stage),
+    ``data`` (``"course"``, a folder, glob, list file or list of paths), ``out_dir`` (logs and checkpoints),
+    ``val_data`` (validation photos; default: see :func:`resolve_data`), ``edge_checkpoint`` (G_edge for
+    ``edge-inpaint`` and ``joint``), ``inpaint_checkpoint`` (G_inpaint + D_inpaint to start ``joint`` from),
+    ``resume`` (``True``: the latest checkpoint in ``out_dir`` if there is one; or a checkpoint path),
+    ``verbose`` (print status lines: start, validation, DDP check).
+    """
+
+    def __init__(self, cfg: TrainConfig, data: Any = "course", out_dir: str | Path = "runs/train", *,
+                 val_data: Any = None, edge_checkpoint: str | Path | None = None,
+                 inpaint_checkpoint: str | Path | None = None, resume: bool | str | Path = False,
+                 verbose: bool = True) -> None:
+        if not isinstance(cfg, TrainConfig):
+            raise TypeError(f"cfg must be a TrainConfig (get_config('cpu', ...)), got {type(cfg).__name__}")
+        self.cfg = cfg
+        self.verbose = verbose
+        self.out_dir = Path(out_dir)
+        self.dist, device_name = _init_distributed(cfg.device)
+        self.device = pick_device(device_name)
+        seed_everything(cfg.seed)
+        self.log_lines: list[str] = []
+
+        # -- data ---------------------------------------------------------------------------------------
+        train_src, val_src = resolve_data(data, val_data)
+        common = dict(size=cfg.image_size, sigma=cfg.sigma, mask_mode=cfg.mask_mode, hole_range=tuple(cfg.hole_range))
+        self.train_set = _EpochDataset(train_src, train=True, seed=cfg.seed, **common)
+        self.val_set = InpaintingDataset(val_src, train=False, seed=cfg.seed + 1, **common) if cfg.val_images else None
+        self.sampler = DistributedSampler(self.train_set, num_replicas=self.dist.world, rank=self.dist.rank,
+                                          shuffle=True, seed=cfg.seed, drop_last=True)
+        self.batches_per_epoch = len(self.sampler) // cfg.batch_size
+        if self.batches_per_epoch == 0:
+            raise ValueError(f"the training data has {len(self.train_set)} photos, fewer than batch_size="
+                             f"{cfg.batch_size} x {self.dist.world} process(es): add photos or lower batch_size")
+
+        # -- model ---------------------------------------------------------------------------------------
+        edge_model = None
+        if edge_checkpoint is not None:
+            ck = load_checkpoint(edge_checkpoint)
+            if "G_edge" not in ck["networks"]:
+                raise ValueError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
+            edge_model = _network_from(ck, "G_edge")
+        elif cfg.stage == "edge-inpaint":
+            raise ValueError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= "
+                             "(CLI: --edge-checkpoint runs/edge) from an 'edge' run")
+        self.model = build_model(cfg, edge_model)
+        if inpaint_checkpoint is not None:
+            loaded = _load_networks(self.model, load_checkpoint(inpaint_checkpoint), ("G_inpaint", "D_inpaint"))
+            if "G_inpaint" not in loaded:
+                raise ValueError(f"inpaint_checkpoint {inpaint_checkpoint} holds no G_inpaint")
+        self.model.setup(self.device, cfg.amp, cfg.channels_last)
+        self.iteration = 0
+        self.last_checkpoint: Path | None = None
+        self.last_val: dict[str, float] = {}
+        self._resumed_from: Path | None = None
+
+        # -- resume --------------------------------------------------------------------------------------
+        if resume:
+            if self.dist.main:  # temporary files of a write interrupted by a crash or a kill
+                for tmp in (self.out_dir / "checkpoints").glob(".ckpt_*.tmp"):
+                    with _suppress():
+                        tmp.unlink()
+            path = latest_checkpoint(self.out_dir) if resume is True else Path(resume)
+            if path is not None:
+                self._restore(load_checkpoint(path, map_location=self.device))
+                self._resumed_from = path
+        if self.dist.enabled:
+            self.model.distribute([self.device.index] if self.device.type == "cuda" else None)
+
+    # -- resume ------------------------------------------------------------------------------------------
+    def _restore(self, ckpt: dict) -> None:
+        old = ckpt.get("config", {})
+        diff = [f"{k}: checkpoint {old.get(k)!r} vs now {getattr(self.cfg, k)!r}"
+                for k in RESUME_MUST_MATCH if k in old and old[k] != getattr(self.cfg, k)]
+        if diff:
+            raise ValueError(f"cannot resume from {ckpt['path']}: the configuration differs ({'; '.join(diff)}); "
+                             "use the same stage and preset as the run that wrote it")
+        _load_networks(self.model, ckpt)
+        for name, opt in self.model.optimizers.items():
+            if name in ckpt.get("optimizers", {}):
+                opt.load_state_dict(ckpt["optimizers"][name])
+        if ckpt.get("scaler") is not None and self.model.precision.scaler is not None:
+            self.model.precision.scaler.load_state_dict(ckpt["scaler"])
+        if "rng" in ckpt:
+            _set_rng_state(ckpt["rng"])
+        self.iteration = int(ckpt["iteration"])
+        self.last_checkpoint = Path(ckpt["path"])
+
+    # -- helpers -----------------------------------------------------------------------------------------
+    def lr_scale(self, iteration: int) -> float:
+        """``lr_gamma ** (number of milestones passed)``: the paper's 1e-4 -> 1e-5 -> 1e-6 steps."""
+        return self.cfg.lr_gamma ** sum(1 for m in self.cfg.lr_milestones if iteration >= m)
+
+    def _print(self, msg: str) -> None:
+        """A status line (rank 0): kept in ``self.log_lines``, printed when ``verbose``."""
+        if self.dist.main:
+            self.log_lines.append(msg)
+            if self.verbose:
+                from tqdm.auto import tqdm
+
+                tqdm.write(msg) if self.cfg.progress else print(msg, flush=True)
+
+    def _batches(self) -> Iterator[Any]:
+        """Batches from the current iteration on, epoch after epoch."""
+        epoch, skip = divmod(self.iteration, self.batches_per_epoch)
+        while True:
+            loader = DataLoader(self.train_set, batch_sampler=_EpochBatches(self.sampler, self.cfg.batch_size, epoch, skip),
+                                num_workers=self.cfg.num_workers, pin_memory=self.device.type == "cuda",
+                                persistent_workers=False)
+            yield from loader
+            epoch, skip = epoch + 1, 0
+
+    def _val_batch(self, n: int = 4):
+        items = [self.val_set[i] for i in range(min(n, len(self.val_set)))]
+        return _to_batch(tuple(torch.stack(t) for t in zip(*items)), self.device)
+
+    def save(self) -> Path:
+        """Write a checkpoint of the current state (rank 0 only) and prune to the last ``keep_last``."""
+        path = self.out_dir / "checkpoints" / f"ckpt_{self.iteration:08d}.pt"
+        if self.dist.main:
+            save_checkpoint(self.model, self.iteration, self.cfg, path,
+                            extra={"val": dict(self.last_val), "device": describe_device(self.device)})
+            for old in list_checkpoints(self.out_dir)[:-self.cfg.keep_last]:
+                with _suppress():
+                    old.unlink()
+        self.last_checkpoint = path
+        return path
+
+    def validate(self) -> dict[str, float]:
+        """Validation metrics on the first ``val_images`` validation photos (rank 0)."""
+        if self.val_set is None or not self.dist.main:
+            return {}
+        self.last_val = evaluate(self.model, self.val_set, self.cfg.stage, batch_size=self.cfg.batch_size,
+                                 limit=self.cfg.val_images, device=self.device)
+        return self.last_val
+
+    # -- the loop -----------------------------------------------------------------------------------------
+    def fit(self, iterations: int | None = None) -> TrainResult:
+        """Train up to ``iterations`` (default ``cfg.iterations``) in total; return a :class:`TrainResult`."""
+        from tqdm.auto import tqdm
+
+        cfg, model, d = self.cfg, self.model, self.dist
+        total = cfg.iterations if iterations is None else int(iterations)
+        t0 = time.perf_counter()
+        history: list[dict] = []
+        main = d.main
+        if main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+        resumed = self._resumed_from is not None
+        train_log = _CsvLog(self.out_dir / "log.csv", self.iteration if resumed else None) if main else None
+        val_log = _CsvLog(self.out_dir / "val.csv", self.iteration if resumed else None) if main else None
+        tb = _tensorboard(self.out_dir / "tb") if main else None
+        self._print(f"stage {cfg.stage}: {len(self.train_set)} training photos, {cfg.image_size} px, batch "
+                    f"{cfg.batch_size} x {d.world}, device {describe_device(self.device)}, precision "
+                    f"{model.precision.mode}" + (f", resumed from {self._resumed_from} at iteration {self.iteration}"
+                                                 if resumed else ""))
+        vgg = getattr(model, "perceptual_style", None)
+        if vgg is not None:
+            self._print(f"VGG19 for the perceptual/style losses: {vgg.source}")
+        bar = tqdm(total=total, initial=min(self.iteration, total), disable=not (cfg.progress and main),
+                   desc=cfg.stage, dynamic_ncols=True, leave=True)
+        window: dict[str, list[float]] = {}
+        batches = self._batches()
+        try:
+            while self.iteration < total:
+                model.set_lr(self.lr_scale(self.iteration))
+                batch = next(batches)
+                try:
+                    logs, bad = model.train_step(batch), None
+                except NonFiniteLossError as err:
+                    logs, bad = {}, (err.name, err.value)
+                if d.enabled:  # every rank stops together when one diverges
+                    flag = torch.tensor([0.0 if bad is None else 1.0], device=self.device)
+                    dist.all_reduce(flag)
+                    if flag.item() > 0 and bad is None:
+                        bad = ("a loss on another rank", float("nan"))
+                if bad is not None:
+                    raise TrainingDiverged(bad[0], bad[1], self.iteration + 1, self.last_checkpoint)
+                self.iteration += 1
+                it = self.iteration
+                for k, v in logs.items():
+                    window.setdefault(k, []).append(v)
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.3g}" for k, v in logs.items() if k in ("loss_D", "loss_G", "precision", "psnr")},
+                                refresh=False)
+                last = it == total
+                if main and (it % cfg.log_every == 0 or last):
+                    row = {"iteration": it, "lr": model.lr(), "seconds": round(time.perf_counter() - t0, 3),
+                           **{k: float(np.mean(v)) for k, v in window.items()}}
+                    train_log.write(row)
+                    history.append(row)
+                    if tb is not None:
+                        for k, v in row.items():
+                            if k not in ("iteration", "seconds"):
+                                tb.add_scalar(f"train/{k}", v, it)
+                    window = {}
+                if main and self.val_set is not None and (it % cfg.val_every == 0 or last):
+                    val = self.validate()
+                    val_log.write({"iteration": it, **val})
+                    if tb is not None:
+                        for k, v in val.items():
+                            tb.add_scalar(f"val/{k}", v, it)
+                    self._print(f"iteration {it}: " + ", ".join(f"{k} {v:.4g}" for k, v in val.items()))
+                if main and self.val_set is not None and (it % cfg.sample_every == 0 or last):
+                    _sample_grid(model, cfg.stage, self._val_batch(), self.out_dir / "samples" / f"iter_{it:08d}.png")
+                if it % cfg.save_every == 0 or last:
+                    self.save()
+            if d.enabled:
+                same = _check_replicas_equal(model, d)
+                self._print(f"DDP check: weights and buffers identical on all {d.world} ranks: {same}")
+                if not same:
+                    raise RuntimeError("DDP replicas diverged: the ranks hold different weights")
+        finally:
+            bar.close()
+            if tb is not None:
+                tb.close()
+            if d.owns_group and dist.is_initialized():
+                dist.barrier()
+                dist.destroy_process_group()
+        return TrainResult(model, self.iteration, self.last_checkpoint, dict(self.last_val), history,
+                           time.perf_counter() - t0)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Load or train (for the lessons)
+# ----------------------------------------------------------------------------------------------------------
+class LoadOrTrain(NamedTuple):
+    """What :func:`load_or_train` returns: the same model either way, and how it was obtained."""
+
+    model: nn.Module
+    trained: bool          # True: trained now; False: loaded from ``checkpoint``
+    seconds: float
+    checkpoint: Path
+    message: str
+
+
+def load_or_train(cfg: TrainConfig, checkpoint: str | Path, data: Any = "course", *,
+                  edge_checkpoint: str | Path | None = None, inpaint_checkpoint: str | Path | None = None,
+                  out_dir: str | Path | None = None, device: str | None = None) -> LoadOrTrain:
+    """Load ``checkpoint`` when it exists, else train ``cfg`` and save the result there (UvA-tutorial style).
+
+    Either way returns the trainable model of ``cfg.stage`` (eval mode, on ``device`` or ``cfg.device``)
+    with its weights; the model's sizes come from the checkpoint when loading. ``out_dir`` (default: a folder
+    next to ``checkpoint``) keeps the training run's logs and samples.
+    """
+    checkpoint = Path(checkpoint)
+    t0 = time.perf_counter()
+    dev = pick_device(device or cfg.device)
+    if checkpoint.exists():
+        ckpt = load_checkpoint(checkpoint)
+        saved = TrainConfig.from_dict(ckpt["config"]) if "config" in ckpt else cfg
+        edge = _network_from(ckpt, "G_edge") if saved.stage == "edge-inpaint" and "G_edge" in ckpt["networks"] else None
+        model = build_model(saved, edge)
+        _load_networks(model, ckpt)
+        model.setup(dev, "off", False)
+        model.eval()
+        secs = time.perf_counter() - t0
+        return LoadOrTrain(model, False, secs, checkpoint,
+                           f"loaded {checkpoint.name} ({saved.stage}, iteration {ckpt.get('iteration', '?')}) in {secs:.1f} s")
+    run_dir = Path(out_dir) if out_dir is not None else checkpoint.with_name(checkpoint.stem + "_run")
+    cfg = cfg.replace(device=str(dev)) if device else cfg
+    result = Trainer(cfg, data, run_dir, edge_checkpoint=edge_checkpoint, inpaint_checkpoint=inpaint_checkpoint).fit()
+    save_checkpoint(result.model, result.iteration, cfg, checkpoint, extra={"val": result.val})
+    result.model.eval()
+    secs = time.perf_counter() - t0
+    return LoadOrTrain(result.model, True, secs, checkpoint,
+                       f"trained {cfg.stage} for {result.iteration} iterations in {secs:.0f} s; saved {checkpoint}")

@@ -1,0 +1,198 @@
+"""models.py: the training steps of the four stages and the inference pipeline, at tiny sizes."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from edgeconnect_lib.config import get_config
+from edgeconnect_lib.models import (
+    EdgeConnect,
+    EdgeModel,
+    InpaintModel,
+    JointModel,
+    NonFiniteLossError,
+    Precision,
+    build_model,
+    mask_edge_input,
+)
+from edgeconnect_lib.networks import EdgeGenerator, InpaintGenerator
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny convolutions: threads only add overhead on a busy machine
+    yield
+    torch.set_num_threads(n)
+
+
+def _batch(b: int = 2, s: int = 32, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(b, 3, s, s, generator=g)
+    gray = images.mean(1, keepdim=True)
+    edges = (torch.rand(b, 1, s, s, generator=g) > 0.8).float()
+    masks = torch.zeros(b, 1, s, s)
+    masks[:, :, s // 4: s // 2, s // 4: 3 * s // 4] = 1
+    return images, gray, edges, masks
+
+
+def _cfg(stage: str, **kw):
+    # no VGG19 in most tests (speed); one test below runs it
+    return get_config("tiny", stage=stage, perceptual=0.0, style=0.0, **kw)
+
+
+def _params(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _changed(before, module) -> bool:
+    return any(not torch.equal(a, b) for a, b in zip(before, module.parameters()))
+
+
+def test_edge_model_step_updates_both_networks_and_reports_floats():
+    torch.manual_seed(0)
+    model = EdgeModel(_cfg("edge")).setup("cpu")
+    g0, d0 = _params(model.G_edge), _params(model.D_edge)
+    out = model.train_step(_batch())
+    assert {"loss_D", "loss_G", "loss_G_adv", "loss_G_fm", "precision", "recall"} <= set(out)
+    assert all(isinstance(v, float) and np.isfinite(v) for v in out.values())
+    assert out["loss_G"] == pytest.approx(out["loss_G_adv"] + out["loss_G_fm"], rel=1e-5)
+    assert _changed(g0, model.G_edge) and _changed(d0, model.D_edge)
+    # the generator's pass through D must leave D's parameters trainable for the next step
+    assert all(p.requires_grad for p in model.D_edge.parameters())
+
+
+def test_discriminator_sees_gray_and_edges():
+    model = EdgeModel(_cfg("edge")).setup("cpu")
+    assert model.D_edge.in_channels == 2
+    seen = []
+    model.D_edge.register_forward_hook(lambda m, inp, out: seen.append(inp[0].shape[1]))
+    model.train_step(_batch())
+    assert seen and all(c == 2 for c in seen)
+
+
+def test_edge_input_masks_gray_and_edges():
+    images, gray, edges, masks = _batch()
+    x = mask_edge_input(gray, edges, masks)
+    hole = masks.bool().expand_as(gray)
+    assert torch.all(x[:, 0][hole[:, 0]] == 1)  # hole painted white in the gray channel
+    assert torch.all(x[:, 1][hole[:, 0]] == 0)  # no edges given in the hole
+    assert torch.equal(x[:, 2:3], masks)
+
+
+def test_inpaint_model_step_with_vgg_losses():
+    torch.manual_seed(0)
+    model = InpaintModel(get_config("tiny", stage="inpaint")).setup("cpu")  # paper loss weights: VGG19 runs
+    g0 = _params(model.G_inpaint)
+    out = model.train_step(_batch())
+    for k in ("loss_D", "loss_G_l1", "loss_G_adv", "loss_G_perc", "loss_G_style", "psnr", "mae"):
+        assert np.isfinite(out[k])
+    assert out["loss_G_perc"] > 0 and out["loss_G_style"] > 0
+    assert _changed(g0, model.G_inpaint)
+    # VGG19 is an instrument, not part of the model's state
+    assert not any(k.startswith("perceptual_style") for k in model.state_dict())
+
+
+def test_edge_inpaint_stage_keeps_the_edge_model_frozen():
+    torch.manual_seed(0)
+    edge = EdgeGenerator(8, 1)
+    e0 = _params(edge)
+    model = build_model(_cfg("edge-inpaint"), edge).setup("cpu")
+    g0 = _params(model.G_inpaint)
+    model.train_step(_batch())
+    assert not _changed(e0, model.G_edge) and _changed(g0, model.G_inpaint)
+    assert not model.G_edge.training  # eval mode: no spectral-norm power iteration
+
+
+def test_edge_inpaint_needs_an_edge_model():
+    with pytest.raises(ValueError, match="edge"):
+        build_model(_cfg("edge-inpaint"))
+
+
+def test_joint_stage_trains_both_generators_without_d_edge():
+    torch.manual_seed(0)
+    model = JointModel(_cfg("joint")).setup("cpu")
+    assert not hasattr(model, "D_edge")
+    assert set(model.optimizers) == {"G_edge", "G_inpaint", "D_inpaint"}
+    assert model.lr() == pytest.approx(get_config("tiny").joint_lr)
+    e0, g0 = _params(model.G_edge), _params(model.G_inpaint)
+    out = model.train_step(_batch())
+    assert "precision" in out and "psnr" in out
+    assert _changed(e0, model.G_edge) and _changed(g0, model.G_inpaint)
+
+
+def test_same_seed_same_losses():
+    def run():
+        torch.manual_seed(3)
+        m = EdgeModel(_cfg("edge")).setup("cpu")
+        return [m.train_step(_batch(seed=i)) for i in range(2)]
+
+    assert run() == run()
+
+
+def test_non_finite_loss_is_named():
+    model = InpaintModel(_cfg("inpaint")).setup("cpu")
+    images, gray, edges, masks = _batch()
+    images[0, 0, 0, 0] = float("nan")
+    with pytest.raises(NonFiniteLossError, match="loss_"):
+        model.train_step((images, gray, edges, masks))
+
+
+def test_bf16_autocast_step_runs_on_cpu():
+    torch.manual_seed(0)
+    model = EdgeModel(_cfg("edge")).setup("cpu", amp="bf16")
+    assert model.precision.dtype == torch.bfloat16
+    assert np.isfinite(model.train_step(_batch())["loss_G"])
+
+
+def test_precision_choices():
+    assert Precision(torch.device("cpu"), "auto").mode == "off"
+    with pytest.raises(ValueError, match="CUDA"):
+        Precision(torch.device("cpu"), "fp16")
+
+
+def test_bad_batch_is_a_clear_error():
+    model = EdgeModel(_cfg("edge")).setup("cpu")
+    images, gray, edges, masks = _batch()
+    with pytest.raises(ValueError, match="gray"):
+        model.train_step((images, images, edges, masks))
+
+
+@pytest.mark.parametrize("h,w", [(37, 50), (32, 32), (9, 13)])
+def test_pipeline_any_size_keeps_known_pixels(h, w):
+    torch.manual_seed(0)
+    pipe = EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1))
+    rng = np.random.default_rng(0)
+    image = rng.random((h, w, 3)).astype(np.float32)
+    mask = np.zeros((h, w), bool)
+    mask[h // 4: h // 2 + 1, w // 4: w // 2 + 1] = True
+    res = pipe.inpaint(image, mask)
+    assert res.image.shape == (h, w, 3) and res.edges.shape == (h, w)
+    assert np.allclose(res.image[~mask], image[~mask], atol=1e-6)  # known pixels untouched
+    assert not np.allclose(res.image[mask], image[mask])  # the hole is painted
+    assert not res.canny[mask].any()  # test-time Canny ignores the hole
+    assert np.array_equal(res.edges[~mask] > 0.5, res.canny[~mask])  # Canny kept outside the hole
+
+
+def test_pipeline_uses_given_edges_and_checks_sizes():
+    pipe = EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1))
+    image = np.full((20, 24, 3), 0.5, np.float32)
+    mask = np.zeros((20, 24), bool)
+    mask[5:10, 5:10] = True
+    edges = np.zeros((20, 24), np.float32)
+    edges[7, :] = 1
+    assert np.array_equal(pipe.inpaint(image, mask, edges=edges).edges, edges)
+    with pytest.raises(ValueError, match="mask"):
+        pipe.inpaint(image, mask[:10])
+
+
+def test_pipeline_save_load_roundtrip(tmp_path):
+    torch.manual_seed(0)
+    pipe = EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1))
+    path = pipe.save(tmp_path / "pipe.pt")
+    again = EdgeConnect.load(path)
+    image = np.random.default_rng(1).random((24, 24, 3)).astype(np.float32)
+    mask = np.zeros((24, 24), bool)
+    mask[4:12, 4:12] = True
+    assert np.array_equal(pipe.inpaint(image, mask).image, again.inpaint(image, mask).image)
