@@ -85,6 +85,7 @@ class TrainConfig:
     device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
     amp: str = "auto"                   # auto (bf16 on CUDA if supported, else fp16) | off | bf16 | fp16
     channels_last: bool = True          # NHWC memory format on CUDA (ignored on CPU)
+    cudnn_benchmark: bool = True        # CUDA: autotuned, non-deterministic kernels (faster); False: reproducible
     # --- bookkeeping ------------------------------------------------------------------
     log_every: int = 10                 # CSV / TensorBoard rows
     sample_every: int = 1000            # PNG grid of inputs / outputs

@@ -298,15 +298,13 @@ class _TrainableModel(nn.Module):
         opt = self.optimizers[name]
         opt.zero_grad(set_to_none=True)
         with self.precision.autocast():
-            # one pass for both halves: D has no batch statistics, so this equals two passes
+            # one pass for both halves: D has no batch statistics, so this equals two passes (except that
+            # spectral norm does one power-iteration step here instead of the authors' two)
             logits, feats = self.run[name](torch.cat((real, fake.detach()), dim=0))
             # L_D = (L_real + L_fake) / 2 on fakes.detach(): no gradient reaches G here
             loss_D = discriminator_loss(logits[:b], logits[b:], self.weights.gan)
         self.precision.backward_step(loss_D, opt)
         return loss_D, [f[:b].detach() for f in feats]
-
-    def extra_state_for_checkpoint(self) -> dict:
-        return {}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -667,6 +665,21 @@ class EdgeConnect(nn.Module):
                              "'joint' (or use EdgeConnect.from_checkpoints(edge=..., inpaint=...))")
         sigma = float(ckpt.get("sigma", ckpt.get("config", {}).get("sigma", 2.0)))
         return cls(_network_from(ckpt, "G_edge"), _network_from(ckpt, "G_inpaint"), sigma).to(device)
+
+    @classmethod
+    def from_models(cls, *models: nn.Module, sigma: float = 2.0) -> "EdgeConnect":
+        """The pipeline from trained models that hold ``G_edge`` and ``G_inpaint`` between them
+        (e.g. an :class:`EdgeModel` and an :class:`InpaintModel`, or one ``edge-inpaint`` / joint model).
+        The generators are shared, not copied."""
+        found = {}
+        for m in models:
+            for name in ("G_edge", "G_inpaint"):
+                if name not in found and isinstance(getattr(m, name, None), nn.Module):
+                    found[name] = getattr(m, name)
+        missing = [n for n in ("G_edge", "G_inpaint") if n not in found]
+        if missing:
+            raise ValueError(f"EdgeConnect.from_models: no {' / '.join(missing)} among the given models")
+        return cls(found["G_edge"], found["G_inpaint"], sigma)
 
     @classmethod
     def from_checkpoints(cls, edge: str | Path, inpaint: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":

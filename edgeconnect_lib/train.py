@@ -407,7 +407,9 @@ class _CsvLog:
                 rows = list(csv.DictReader(f))
             if rows:
                 self.fields = list(rows[0].keys())
-                keep = [r for r in rows if int(r["iteration"]) <= resume_iteration]
+                # a row cut short by a kill has missing fields (None): drop it with the rows after the checkpoint
+                keep = [r for r in rows if None not in r.values() and None not in r
+                        and r["iteration"].isdigit() and int(r["iteration"]) <= resume_iteration]
                 self._rewrite(keep)
         elif path.exists():
             path.unlink()
@@ -530,7 +532,11 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.dist, device_name = _init_distributed(cfg.device)
         self.device = pick_device(device_name)
-        seed_everything(cfg.seed)
+        # same seed -> same run on the CPU; on CUDA, autotuned kernels unless cudnn_benchmark=False
+        seed_everything(cfg.seed, deterministic=not (self.device.type == "cuda" and cfg.cudnn_benchmark))
+        if self.device.type == "cuda" and cfg.cudnn_benchmark:
+            torch.use_deterministic_algorithms(False)
+            torch.backends.cudnn.benchmark = True
         self.log_lines: list[str] = []
 
         # -- data ---------------------------------------------------------------------------------------
@@ -576,6 +582,9 @@ class Trainer:
             if path is not None:
                 self._restore(load_checkpoint(path, map_location=self.device))
                 self._resumed_from = path
+        if self._resumed_from is None and latest_checkpoint(self.out_dir) is not None:
+            raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it (resume=True, "
+                             "CLI --resume) or choose another output folder")
         if self.dist.enabled:
             self.model.distribute([self.device.index] if self.device.type == "cuda" else None)
 

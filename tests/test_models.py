@@ -196,3 +196,11 @@ def test_pipeline_save_load_roundtrip(tmp_path):
     mask = np.zeros((24, 24), bool)
     mask[4:12, 4:12] = True
     assert np.array_equal(pipe.inpaint(image, mask).image, again.inpaint(image, mask).image)
+
+
+def test_pipeline_from_trained_models_shares_the_generators():
+    edge, inpaint = EdgeModel(_cfg("edge")), InpaintModel(_cfg("inpaint"))
+    pipe = EdgeConnect.from_models(edge, inpaint)
+    assert pipe.G_edge is edge.G_edge and pipe.G_inpaint is inpaint.G_inpaint
+    with pytest.raises(ValueError, match="G_inpaint"):
+        EdgeConnect.from_models(edge)

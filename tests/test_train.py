@@ -146,6 +146,12 @@ def test_resume_refuses_another_architecture(photos, tmp_path):
         Trainer(tiny("edge", iterations=4, base_channels=16), photos, tmp_path, resume=True, verbose=False)
 
 
+def test_a_fresh_run_refuses_a_folder_with_checkpoints(photos, tmp_path):
+    Trainer(tiny("edge", iterations=2), photos, tmp_path, verbose=False).fit()
+    with pytest.raises(ValueError, match="resume"):
+        Trainer(tiny("edge", iterations=2), photos, tmp_path, verbose=False)
+
+
 def test_atomic_save_keeps_the_old_file_when_a_write_fails(tmp_path, monkeypatch):
     path = tmp_path / "ckpt_00000001.pt"
     atomic_save({"networks": {}, "x": torch.ones(2)}, path)
