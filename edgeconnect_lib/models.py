@@ -60,6 +60,7 @@ __all__ = [
     "mask_edge_input",
     "mask_image_input",
     "composite",
+    "spectral_norm_outside_autocast",
 ]
 
 
@@ -171,6 +172,38 @@ class Precision:
             self.scaler.update()
 
 
+class _SpectralNormInFullPrecision:
+    """Runs a legacy spectral-norm hook with autocast switched off.
+
+    Under CUDA autocast ``torch.mv`` runs in bf16/fp16 while ``torch.dot`` does not cast, so the hook's
+    ``sigma = dot(u, mv(W, v))`` would mix float32 and bfloat16 and fail; the power iteration is also better
+    kept in float32. The convolution that follows still runs in the autocast precision.
+    """
+
+    def __init__(self, hook, device_type: str) -> None:
+        self.hook, self.device_type = hook, device_type
+
+    def __getattr__(self, name: str):  # behave like the wrapped hook (name, eps, ...)
+        return getattr(self.hook, name)
+
+    def __call__(self, module: nn.Module, inputs: Any) -> None:
+        with torch.autocast(self.device_type, enabled=False):
+            return self.hook(module, inputs)
+
+
+def spectral_norm_outside_autocast(module: nn.Module, device_type: str) -> nn.Module:
+    """Wrap every legacy spectral-norm hook in ``module`` with :class:`_SpectralNormInFullPrecision`."""
+    from torch.nn.utils.spectral_norm import SpectralNorm
+
+    for m in module.modules():
+        for key, hook in list(m._forward_pre_hooks.items()):
+            if isinstance(hook, SpectralNorm):
+                m._forward_pre_hooks[key] = _SpectralNormInFullPrecision(hook, device_type)
+            elif isinstance(hook, _SpectralNormInFullPrecision):
+                hook.device_type = device_type
+    return module
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Shared machinery of the trainable models
 # ----------------------------------------------------------------------------------------------------------
@@ -231,6 +264,9 @@ class _TrainableModel(nn.Module):
         if self.channels_last:
             self.to(memory_format=torch.channels_last)
         self.precision = Precision(device, amp)
+        if self.precision.dtype is not None:
+            for net in self.networks().values():
+                spectral_norm_outside_autocast(net, device.type)
         if getattr(self, "perceptual_style", None) is not None:
             self.perceptual_style.to(device)
             if self.channels_last:

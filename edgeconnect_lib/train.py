@@ -39,14 +39,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import random
 import re
 import tempfile
 import time
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Sequence
 
@@ -57,17 +55,16 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import TrainConfig
-from .data import InpaintingDataset, list_image_files
+from .data import InpaintingDataset
 from .metrics import edge_precision_recall, l1 as l1_metric, psnr as psnr_metric, ssim as ssim_metric
 from .models import (
-    EdgeConnect,
-    EdgeModel,
     NonFiniteLossError,
     _network_from,
     _to_batch,
     build_model,
     composite,
     mask_edge_input,
+    mask_image_input,
 )
 from .utils import describe_device, pick_device, seed_everything
 
@@ -323,8 +320,6 @@ def _stage_outputs(model: nn.Module, stage: str, x) -> dict[str, torch.Tensor]:
         edges = composite(edges_pred, x.edges, x.masks)
     else:
         edges_pred = edges = x.edges
-    from .models import mask_image_input
-
     outputs = model.G_inpaint(mask_image_input(x.images, edges, x.masks))
     return {"edges_pred": edges_pred, "edges_used": edges, "outputs": outputs,
             "merged": composite(outputs, x.images, x.masks)}

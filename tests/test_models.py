@@ -146,6 +146,25 @@ def test_bf16_autocast_step_runs_on_cpu():
     assert np.isfinite(model.train_step(_batch())["loss_G"])
 
 
+def test_spectral_norm_runs_outside_autocast():
+    # CUDA autocast casts torch.mv but not torch.dot: the legacy hook must run in float32
+    from edgeconnect_lib.models import _SpectralNormInFullPrecision
+
+    model = EdgeModel(_cfg("edge")).setup("cpu", amp="bf16")
+    hooks = [h for m in model.D_edge.modules() for h in m._forward_pre_hooks.values()]
+    assert hooks and all(isinstance(h, _SpectralNormInFullPrecision) for h in hooks)
+    seen = []
+    conv = model.D_edge.conv1[0]
+    hook = next(iter(conv._forward_pre_hooks.values()))
+    original = hook.hook.compute_weight
+    hook.hook.compute_weight = lambda *a, **k: (seen.append(torch.is_autocast_enabled("cpu")), original(*a, **k))[1]
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        model.D_edge(torch.rand(1, 2, 32, 32))
+    assert seen == [False] and conv.weight.dtype == torch.float32
+    # the checkpoint layout is unchanged
+    assert "conv1.0.weight_orig" in model.D_edge.state_dict()
+
+
 def test_precision_choices():
     assert Precision(torch.device("cpu"), "auto").mode == "off"
     with pytest.raises(ValueError, match="CUDA"):
