@@ -213,7 +213,7 @@ def _resolve(path_or_folder: str | os.PathLike, kind: str | None) -> tuple[Path,
         raise FileNotFoundError(f"checkpoint not found: {path}")
     if kind is None:
         kind = _KIND_BY_FILE.get(path.name)
-    elif kind is not None:
+    else:
         _check_kind(kind)
     return path, kind
 

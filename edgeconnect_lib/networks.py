@@ -1,14 +1,14 @@
 """EdgeConnect's networks: the edge generator G1, the inpainting generator G2 and the PatchGAN discriminator.
 
-Nazeri et al., *EdgeConnect: Generative Image Inpainting with Adversarial Edge Learning* (2019), Section 3
-and Appendix A ("Network architectures"):
+Nazeri et al., *EdgeConnect: Generative Image Inpainting with Adversarial Edge Learning* (2019), Sec. 3.1-3.2
+and the paper's description of the network architecture (the authors' public code gives the layer order):
 
 * **G1** (:class:`EdgeGenerator`) predicts an edge map inside the hole from the grayscale image, the masked
-  Canny edges and the mask: ``C_pred = G1(I_gray_masked, C_gt_masked, M)`` (paper Eq. 1).
+  Canny edges and the mask: ``C_pred = G1(I_gray_masked, C_gt_masked, M)`` (Sec. 3.1).
 * **G2** (:class:`InpaintGenerator`) paints the hole from the masked RGB image and the composite edge map:
-  ``I_pred = G2(I_gt_masked, C_comp)`` (paper Eq. 6).
+  ``I_pred = G2(I_gt_masked, C_comp)`` (Sec. 3.2).
 * **D1 / D2** (:class:`PatchDiscriminator`) are 70x70 PatchGANs (Isola et al. 2017) that return logits per
-  patch and their five feature maps (used by the feature-matching loss, paper Eq. 4).
+  patch and their five feature maps (used by the feature-matching loss L_FM, Sec. 3.1).
 
 Both generators share one shape: an encoder that downsamples twice, eight residual blocks with dilated
 convolutions (dilation 2), and a decoder that upsamples twice. Widths and the number of residual blocks are
@@ -76,7 +76,7 @@ def _check_positive_int(name: str, value: int) -> None:
 
 
 class ResidualBlock(nn.Module):
-    """Residual block of EdgeConnect's generators (paper Appendix A, after Johnson et al. 2016).
+    """Residual block of EdgeConnect's generators (after Johnson et al. 2016).
 
     ``out = x + F(x)`` with ``F`` = reflection pad(d) -> 3x3 conv, dilation d -> InstanceNorm -> ReLU ->
     reflection pad(1) -> 3x3 conv -> InstanceNorm. No ReLU after the sum. Instance norm keeps no running
@@ -110,7 +110,7 @@ class ResidualBlock(nn.Module):
 
 
 class _Generator(nn.Module):
-    """Encoder (x1/4) -> residual blocks -> decoder (x4), shared by G1 and G2 (paper Appendix A)."""
+    """Encoder (x1/4) -> residual blocks -> decoder (x4), shared by G1 and G2."""
 
     out_channels: int = 1
     in_channels: int = 3
@@ -194,18 +194,18 @@ class _Generator(nn.Module):
 
     _input_doc = ""
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Pre-activation output ``decoder(middle(encoder(x)))``, shape (B, out, H, W)."""
+    def raw_output(self, x: torch.Tensor) -> torch.Tensor:
+        """The output before the final activation, ``decoder(middle(encoder(x)))``, shape (B, out, H, W)."""
         self._check_input(x)
         return self.decoder(self.middle(self.encoder(x)))
 
 
 class EdgeGenerator(_Generator):
-    """G1: predicts an edge map in the hole (paper Section 3.1, Eq. 1).
+    """G1: predicts an edge map in the hole (Sec. 3.1).
 
     Input ``(B, 3, H, W)`` = ``cat(gray_masked, edges_masked, mask)``; output ``(B, 1, H, W)`` edge
     probabilities in (0, 1) (sigmoid). H and W must be divisible by 4. Spectral norm on every convolution but
-    the output 7x7 one (paper Section 3.3, authors' code).
+    the output 7x7 one (as in the paper and the authors' code).
     """
 
     _input_doc = "gray, masked edges, mask"
@@ -228,11 +228,11 @@ class EdgeGenerator(_Generator):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # C_pred = sigmoid(G1(x)), (B, 1, H, W)
-        return torch.sigmoid(self.features(x))
+        return torch.sigmoid(self.raw_output(x))
 
 
 class InpaintGenerator(_Generator):
-    """G2: paints the hole from the masked image and the edge map (paper Section 3.2, Eq. 6).
+    """G2: paints the hole from the masked image and the edge map (Sec. 3.2).
 
     Input ``(B, 4, H, W)`` = ``cat(rgb_masked, edges)``; output ``(B, 3, H, W)`` RGB in [0, 1] as
     ``(tanh(x) + 1) / 2``. H and W must be divisible by 4. No spectral norm (the authors found it slowed
@@ -253,11 +253,11 @@ class InpaintGenerator(_Generator):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # I_pred = (tanh(G2(x)) + 1) / 2 in [0, 1], (B, 3, H, W)
-        return (torch.tanh(self.features(x)) + 1) / 2
+        return (torch.tanh(self.raw_output(x)) + 1) / 2
 
 
 class PatchDiscriminator(nn.Module):
-    """70x70 PatchGAN discriminator (paper Section 3.1/3.2, Isola et al. 2017), used as D1 and D2.
+    """70x70 PatchGAN discriminator (Sec. 3.1-3.2, after Isola et al. 2017), used as D1 and D2.
 
     Five 4x4 convolutions with strides 2, 2, 2, 1, 1, padding 1 and widths c, 2c, 4c, 8c, 1 (c =
     ``base_channels``, 64 in the paper), LeakyReLU(0.2) after the first four; spectral norm on all five and no
@@ -266,7 +266,7 @@ class PatchDiscriminator(nn.Module):
     ``forward(x)`` returns ``(out, [f1, f2, f3, f4, f5])``: ``out`` is the last feature map ``f5`` of shape
     (B, 1, H', W'), one score per 70x70 patch, as logits, or passed through a sigmoid when
     ``use_sigmoid=True`` (the authors' D did so for their ``nsgan`` loss; the course's losses take logits).
-    The features ``f1..f5`` feed the feature-matching loss (paper Eq. 4).
+    The features ``f1..f5`` feed the feature-matching loss L_FM (Sec. 3.1).
     """
 
     def __init__(
