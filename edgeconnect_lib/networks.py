@@ -189,8 +189,10 @@ class _Generator(nn.Module):
                 f"{type(self).__name__}: height and width must be divisible by 4 (two stride-2 stages), "
                 f"got {h}x{w}; pad the input first (e.g. to {-(-h // 4) * 4}x{-(-w // 4) * 4})"
             )
-        if h < 4 or w < 4:
-            raise ValueError(f"{type(self).__name__}: input {h}x{w} is too small (at least 4x4)")
+        # reflection padding needs more pixels than it pads: 3 at full size, 2 (dilation) at H/4
+        smallest = 12 if self.residual_blocks else 4
+        if h < smallest or w < smallest:
+            raise ValueError(f"{type(self).__name__}: input {h}x{w} is too small (at least {smallest}x{smallest})")
 
     _input_doc = ""
 
@@ -309,9 +311,9 @@ class PatchDiscriminator(nn.Module):
                 f"PatchDiscriminator expects a tensor (B, {self.in_channels}, H, W) "
                 f"(in_channels={self.in_channels}), got {shape}"
             )
-        if min(x.shape[-2:]) < 22:
+        if min(x.shape[-2:]) < 24:
             raise ValueError(
-                f"PatchDiscriminator: input {tuple(x.shape[-2:])} is too small; it needs at least 22x22 "
+                f"PatchDiscriminator: input {tuple(x.shape[-2:])} is too small; it needs at least 24x24 "
                 "to give one output score"
             )
         f1 = self.conv1(x)
@@ -355,7 +357,7 @@ def init_weights(module: nn.Module, kind: str = "normal", gain: float = 0.02) ->
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
             if hasattr(m, "weight_orig"):
-                # keep the hook's stored W_SN = W / sigma in step with the new raw weight
+                # as when the hook is applied: `weight` holds the raw weight until the next forward
                 m.weight = weight.data
     return module
 

@@ -89,6 +89,9 @@ def test_generators_reject_bad_sizes_and_channels():
         g2(torch.rand(1, 3, 32, 32))
     with pytest.raises(ValueError, match="4-D"):
         g2(torch.rand(4, 32, 32))
+    with pytest.raises(ValueError, match="too small"):
+        g1(torch.rand(1, 3, 8, 8))
+    assert g1(torch.rand(1, 3, 12, 12)).shape == (1, 1, 12, 12)  # the smallest size that works
 
 
 def test_discriminator_features_and_output():
@@ -105,6 +108,9 @@ def test_discriminator_features_and_output():
     assert torch.allclose(out_s, torch.sigmoid(feats_s[-1]))
     with pytest.raises(ValueError, match="in_channels=3"):
         d(torch.rand(1, 2, 64, 64))
+    with pytest.raises(ValueError, match="too small"):
+        d(torch.rand(1, 3, 23, 64))
+    assert d(torch.rand(1, 3, 24, 24))[0].shape == (1, 1, 1, 1)  # the smallest size that works
 
 
 def test_discriminator_layers_and_biases():
