@@ -197,7 +197,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", nargs="*", default=None,
                         help="PIXELSxBATCH at the paper's network size (default: CPU 128x4; CUDA 128x4 128x8 256x4 256x8)")
     parser.add_argument("--stages", nargs="*", default=list(STAGES), choices=STAGES)
-    parser.add_argument("--reps", type=int, default=None, help="timed steps of each side (default: CPU 3, CUDA 20)")
+    parser.add_argument("--reps", type=int, default=None, help="timed steps of each side (default: CPU 2, CUDA 20)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default: CPU 1, CUDA 5)")
     parser.add_argument("--no-cpu-preset", action="store_true", help="skip the row of the cpu preset")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
@@ -218,7 +218,7 @@ def main(argv=None) -> int:
         if cuda:
             torch.backends.cudnn.benchmark = True  # for both sides
         sizes = args.sizes or (["128x4", "128x8", "256x4", "256x8"] if cuda else ["128x4"])
-        reps = args.reps or (20 if cuda else 3)
+        reps = args.reps or (20 if cuda else 2)
         warmup = args.warmup if args.warmup is not None else (5 if cuda else 1)
         grid = [("paper", *map(int, s.lower().split("x"))) for s in sizes]
         if not args.no_cpu_preset:

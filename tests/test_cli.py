@@ -122,3 +122,16 @@ def test_clear_errors(files, tmp_path, capsys):
     assert "unknown config key" in _error(["train", "--stage", "edge", "--preset", "tiny", "--data", photos,
                                            "--out", str(tmp_path / "r"), "--set", "colour=1"], capsys)
     assert "checkpoint" in _error(["inpaint", "--image", photos, "--mask", masks, "--out", str(tmp_path)], capsys)
+
+
+def test_folders_pair_by_sorted_order_when_names_differ():
+    from edgeconnect_lib.__main__ import CliError, _pair
+
+    images = [Path("a/img1.png"), Path("a/img2.png")]
+    masks = [Path("m/mask_002.png"), Path("m/mask_001.png")]
+    assert _pair(images, masks, "mask", "auto") == sorted(masks)
+    assert _pair(images, [Path("m/one.png")], "mask", "auto") == [Path("m/one.png")] * 2
+    with pytest.raises(CliError, match="2 images but 3 masks"):
+        _pair(images, masks + [Path("m/mask_003.png")], "mask", "auto")
+    with pytest.raises(CliError, match="--pair name"):
+        _pair(images, masks, "mask", "name")
