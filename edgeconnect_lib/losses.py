@@ -220,9 +220,11 @@ def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     if features.dim() != 4:
         raise ValueError(f"gram_matrix expects activations (B, C, H, W), got shape {tuple(features.shape)}")
     b, c, h, w = features.shape
-    flat = features.reshape(b, c, h * w)  # F: (B, C, HW)
+    # float32 even under autocast: a bf16/fp16 sum over H*W products loses the style signal
+    flat = features.float().reshape(b, c, h * w)  # F: (B, C, HW)
     # G_ij = sum_k F_ik F_jk / (C H W)
-    return flat @ flat.transpose(1, 2) / (c * h * w)
+    with torch.autocast(device_type=flat.device.type, enabled=False):
+        return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
 class PerceptualStyleLoss(nn.Module):
