@@ -110,6 +110,17 @@ def _check_thresholds(low_threshold: float, high_threshold: float) -> tuple[floa
     return low, high
 
 
+def _as_bool_map(arr: np.ndarray, name: str, meaning: str) -> np.ndarray:
+    """A boolean or finite numeric map as bool (non-zero = ``meaning``); clear errors otherwise."""
+    if arr.dtype != np.bool_:
+        if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+            raise ValueError(f"{name} must be boolean or numeric (non-zero = {meaning}), got dtype {arr.dtype}")
+        if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        arr = arr != 0
+    return arr
+
+
 def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...], name: str = "mask") -> np.ndarray | None:
     """``mask`` (True / non-zero = hole) as a bool array of ``shape``, or None."""
     if mask is None:
@@ -120,13 +131,7 @@ def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...], name: str = "ma
             f"{name} must have the image's shape {tuple(shape)} (True = hole), got {mask.shape}; "
             "use a single-channel H x W mask"
         )
-    if mask.dtype != np.bool_:
-        if not (np.issubdtype(mask.dtype, np.integer) or np.issubdtype(mask.dtype, np.floating)):
-            raise ValueError(f"{name} must be boolean or numeric (non-zero = hole), got dtype {mask.dtype}")
-        if np.issubdtype(mask.dtype, np.floating) and not np.all(np.isfinite(mask)):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        mask = mask != 0
-    return mask
+    return _as_bool_map(mask, name, "hole")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -419,13 +424,7 @@ def _check_edges(edges: np.ndarray, name: str) -> np.ndarray:
     edges = np.asarray(edges)
     if edges.ndim != 2:
         raise ValueError(f"{name} must be a 2-D edge map H x W, got shape {edges.shape}")
-    if edges.dtype != np.bool_:
-        if not (np.issubdtype(edges.dtype, np.integer) or np.issubdtype(edges.dtype, np.floating)):
-            raise ValueError(f"{name} must be boolean or numeric (non-zero = edge), got dtype {edges.dtype}")
-        if np.issubdtype(edges.dtype, np.floating) and not np.all(np.isfinite(edges)):
-            raise ValueError(f"{name} contains NaN or infinite values")
-        edges = edges != 0
-    return edges
+    return _as_bool_map(edges, name, "edge")
 
 
 def edge_density(edges: np.ndarray, mask: np.ndarray | None = None) -> float:

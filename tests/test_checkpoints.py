@@ -320,15 +320,6 @@ LAYOUT_NAMES = {
 INPUT_CHANNELS = {"edge_generator": 3, "inpaint_generator": 4, "edge_discriminator": 2, "inpaint_discriminator": 3}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These small tensors run fastest on one thread (and far faster when other jobs share the CPU)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def write_authors_file(net: nn.Module, path: Path, legacy: bool, iteration: int = 1234) -> Path:
     sd = net.state_dict()
     obj = {"discriminator": sd} if isinstance(net, RefDiscriminator) else {"iteration": iteration, "generator": sd}

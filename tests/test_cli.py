@@ -17,14 +17,6 @@ from edgeconnect_lib.train import list_checkpoints
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """Photos of different sizes and a mask for each (same stem), plus two trained runs."""

@@ -19,14 +19,6 @@ from edgeconnect_lib.models import (
 from edgeconnect_lib.networks import EdgeGenerator, InpaintGenerator
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny convolutions: threads only add overhead on a busy machine
-    yield
-    torch.set_num_threads(n)
-
-
 def _batch(b: int = 2, s: int = 32, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     images = torch.rand(b, 3, s, s, generator=g)

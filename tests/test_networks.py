@@ -22,15 +22,6 @@ from edgeconnect_lib.networks import (
 SMALL = dict(base_channels=8, residual_blocks=2)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """These small tensors run fastest on one thread (and far faster when other jobs share the CPU)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # ----------------------------------------------------------------------------- parameter counts
 
 

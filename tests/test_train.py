@@ -30,14 +30,6 @@ from edgeconnect_lib.train import (
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> Path:
     """Six small synthetic photos (stripes + noise), different sizes."""
