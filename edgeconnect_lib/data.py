@@ -238,18 +238,6 @@ def _resize_binary(arr: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(arr.astype(np.uint8), (size, size), interpolation=cv2.INTER_NEAREST) > 0
 
 
-def _check_hole_range(hole_range) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in hole_range)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"hole_range={hole_range!r}: must be a pair (lo, hi) of hole ratios with 0 < lo < hi < 1, e.g. (0.1, 0.2)"
-        ) from None
-    if not (0.0 < lo < hi < 1.0):
-        raise ValueError(f"hole_range={hole_range!r}: need 0 < lo < hi < 1 (fractions of the image, not percent)")
-    return lo, hi
-
-
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name}={value!r}: unknown; choose one of {', '.join(repr(c) for c in choices)}")
@@ -336,7 +324,7 @@ class InpaintingDataset(Dataset):
                 "mask_source is used with mask_mode='external' only: "
                 + ("give mask_source=<folder of mask PNGs>" if mask_source is None else f"got mask_mode={mask_mode!r}")
             )
-        self.hole_range = _check_hole_range(hole_range)
+        self.hole_range = _masks._check_hole_range(hole_range)
 
         self.source = source
         self.files: list[Path] = list_image_files(source)
