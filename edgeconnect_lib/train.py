@@ -75,6 +75,7 @@ __all__ = [
     "atomic_save",
     "save_checkpoint",
     "load_checkpoint",
+    "export_weights",
     "latest_checkpoint",
     "list_checkpoints",
     "resolve_data",
@@ -185,6 +186,22 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
                          "released files use edgeconnect_lib.checkpoints.load_authors_folder")
     ckpt["path"] = str(path)
     return ckpt
+
+
+#: What :func:`export_weights` keeps of a full checkpoint: enough to load the networks and to say how they were made.
+EXPORT_KEYS = ("format", "stage", "iteration", "config", "networks", "network_configs", "torch_version", "extra")
+
+
+def export_weights(src: str | Path, dst: str | Path) -> Path:
+    """Write the weights-only copy of checkpoint ``src`` (a file, or a run folder's latest) to ``dst``, atomically.
+
+    Optimisers, the AMP scaler and the random-number states are dropped (a third of the size, and not needed
+    to use or fine-tune the networks; only an exact resume needs them). This is how the course checkpoint in
+    ``data/checkpoints/`` was made; the result loads with :func:`load_checkpoint`, ``load_or_train`` and
+    ``EdgeConnect.load``.
+    """
+    ckpt = load_checkpoint(src)
+    return atomic_save({k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}, Path(dst))
 
 
 def _rng_state() -> dict[str, Any]:

@@ -116,6 +116,21 @@ def test_checkpoint_holds_everything_and_loads_weights_only(photos, tmp_path):
     assert any(k.endswith("weight_u") for k in raw["networks"]["D_inpaint"])  # spectral-norm buffers kept
 
 
+def test_export_weights_keeps_the_networks_and_drops_the_training_state(photos, tmp_path):
+    from edgeconnect_lib.train import export_weights
+
+    Trainer(tiny("inpaint", iterations=2, amp="off"), photos, tmp_path / "run", verbose=False).fit()
+    out = export_weights(tmp_path / "run", tmp_path / "weights.pt")
+    full, small = load_checkpoint(tmp_path / "run"), load_checkpoint(out)
+    assert "optimizers" not in small and "rng" not in small and small["iteration"] == 2
+    assert out.stat().st_size < list_checkpoints(tmp_path / "run")[-1].stat().st_size
+    for name in ("G_inpaint", "D_inpaint"):
+        for key, value in full["networks"][name].items():
+            assert torch.equal(value, small["networks"][name][key])
+    model = load_or_train(tiny("inpaint", iterations=2), out, photos).model  # loads, does not train
+    assert torch.equal(model.G_inpaint.state_dict()["encoder.1.weight"], full["networks"]["G_inpaint"]["encoder.1.weight"])
+
+
 def test_resume_gives_the_same_run(photos, tmp_path):
     cfg = tiny("inpaint", iterations=6, save_every=3, val_every=3, val_images=2)
     Trainer(cfg, photos, tmp_path / "a", verbose=False).fit()
