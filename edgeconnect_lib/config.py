@@ -32,11 +32,12 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .losses import GAN_KINDS
+
 __all__ = ["TrainConfig", "PRESETS", "STAGES", "get_config", "preset_table"]
 
 #: The four training stages of the authors' repository, by name (their MODEL=1..4).
 STAGES: tuple[str, ...] = ("edge", "inpaint", "edge-inpaint", "joint")
-GAN_KINDS: tuple[str, ...] = ("nsgan", "lsgan", "hinge")
 AMP_KINDS: tuple[str, ...] = ("auto", "off", "bf16", "fp16")
 
 

@@ -45,6 +45,7 @@ from .losses import (
     edge_generator_objective,
     inpaint_generator_objective,
 )
+from .metrics import binary_precision_recall
 from .networks import EdgeGenerator, InpaintGenerator, PatchDiscriminator, build_network, network_config
 
 __all__ = [
@@ -353,12 +354,8 @@ def _edge_scores(edges_pred: torch.Tensor, edges: torch.Tensor, masks: torch.Ten
     """
     with torch.no_grad():
         hole = masks > 0.5
-        pred, true = (edges_pred.detach() > 0.5) & hole, (edges > 0.5) & hole
-        tp = (pred & true).flatten(1).sum(1).float()
-        n_pred, n_true = pred.flatten(1).sum(1).float(), true.flatten(1).sum(1).float()
-        precision = torch.where(n_pred > 0, tp / n_pred.clamp_min(1), (n_true == 0).float())
-        recall = torch.where(n_true > 0, tp / n_true.clamp_min(1), (n_pred == 0).float())
-        return {"precision": precision.mean(), "recall": recall.mean()}
+        precision, recall = binary_precision_recall((edges_pred.detach() > 0.5) & hole, (edges > 0.5) & hole)
+        return {"precision": precision.mean().float(), "recall": recall.mean().float()}
 
 
 class EdgeModel(_TrainableModel):
