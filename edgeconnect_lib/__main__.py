@@ -122,7 +122,7 @@ def _config_from_args(args: argparse.Namespace):
 def _check_checkpoint_arg(option: str, value: str | None) -> None:
     if value is None:
         return
-    from .train import latest_checkpoint
+    from .checkpoints import latest_checkpoint
 
     p = Path(value)
     if not p.exists():

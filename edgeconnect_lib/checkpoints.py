@@ -14,17 +14,21 @@ looks like.
 
 **Our own files.** :func:`save_network` / :func:`load_network` store one network with its constructor
 arguments, so it can be rebuilt without knowing its size. (The trainer's full checkpoints, with optimisers
-and iteration counters, live in :mod:`edgeconnect_lib.train`.)
+and iteration counters, are written by :mod:`edgeconnect_lib.train`; reading and writing any checkpoint file
+safely is here: :func:`atomic_save` (temporary file, fsync, rename), :func:`load_checkpoint`
+(``weights_only=True``), :func:`list_checkpoints` / :func:`latest_checkpoint` of a run folder, and
+:func:`export_weights`.) This module sits below ``models`` and ``train``: it imports only ``networks``.
 """
 from __future__ import annotations
 
 import os
 import pickle
+import re
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import torch
 from torch import nn
@@ -49,6 +53,14 @@ __all__ = [
     "guess_kind",
     "save_network",
     "load_network",
+    "CHECKPOINT_FORMAT",
+    "atomic_save",
+    "suppress_os_errors",
+    "list_checkpoints",
+    "latest_checkpoint",
+    "load_checkpoint",
+    "export_weights",
+    "EXPORT_KEYS",
 ]
 
 #: kind -> (file name in the authors' folder, key of the state dict inside the file)
@@ -60,6 +72,11 @@ AUTHORS_FILES: dict[str, tuple[str, str]] = {
 }
 _KIND_BY_FILE = {name: kind for kind, (name, _) in AUTHORS_FILES.items()}
 _NETWORK_FORMAT = "edgeconnect_lib.network"
+#: Format tag of the trainer's checkpoints (:func:`edgeconnect_lib.train.save_checkpoint`).
+CHECKPOINT_FORMAT = "edgeconnect_lib.trainer/1"
+_CKPT_RE = re.compile(r"^ckpt_(\d{8,})\.pt$")
+
+
 
 
 def paper_network(kind: str, use_sigmoid: bool = False) -> nn.Module:
@@ -292,18 +309,6 @@ def authors_state_dict(module: nn.Module) -> "OrderedDict[str, torch.Tensor]":
     return out
 
 
-def _atomic_save(obj: object, path: Path, legacy_format: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp, _use_new_zipfile_serialization=not legacy_format)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def save_authors_checkpoint(
     module: nn.Module, path: str | os.PathLike, iteration: int = 0, legacy_format: bool = False
 ) -> Path:
@@ -328,7 +333,7 @@ def save_authors_checkpoint(
         obj: dict = {"discriminator": sd}
     else:
         obj = {"iteration": int(iteration), "generator": sd}
-    _atomic_save(obj, path, legacy_format=legacy_format)
+    atomic_save(obj, path, legacy_format=legacy_format)
     return path
 
 
@@ -348,7 +353,7 @@ def save_network(module: nn.Module, path: str | os.PathLike, **metadata: int | f
         "state_dict": module.state_dict(),
         "metadata": dict(metadata),
     }
-    _atomic_save(obj, path)
+    atomic_save(obj, path)
     return path
 
 
@@ -380,3 +385,109 @@ def load_network(
     if map_location is not None:
         module.to(torch.device(map_location) if isinstance(map_location, str) else map_location)
     return module.eval()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Checkpoint files of the trainer and the pipeline (atomic writes, safe reads)
+# ----------------------------------------------------------------------------------------------------------
+def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
+    """``torch.save(obj)`` to ``path`` so that ``path`` is always either the old file or the complete new one.
+
+    Write to a temporary file in the same folder, flush and ``fsync`` it, ``os.replace`` it over ``path``
+    (atomic on POSIX and Windows), then ``fsync`` the folder so the rename itself survives a power cut.
+    ``legacy_format=True`` writes PyTorch's pre-1.6 non-zip format (as the authors' released files).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f, _use_new_zipfile_serialization=not legacy_format)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress_os_errors():
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        with suppress_os_errors():
+            dfd = os.open(path.parent, os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    return path
+
+
+class suppress_os_errors:
+    """``with suppress_os_errors():`` ignores an ``OSError`` (best-effort clean-up), nothing else."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """Finished checkpoints ``ckpt_NNNNNNNN.pt`` in ``folder`` (or ``folder/checkpoints``), oldest first.
+
+    Temporary files of an interrupted write (``.ckpt_*.tmp``) are never listed.
+    """
+    folder = Path(folder)
+    if (folder / "checkpoints").is_dir():
+        folder = folder / "checkpoints"
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _CKPT_RE.match(p.name)) and p.is_file()]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(folder: str | Path) -> Path | None:
+    """The checkpoint with the highest iteration in ``folder`` (a run folder or its ``checkpoints/``)."""
+    ckpts = list_checkpoints(folder)
+    return ckpts[-1] if ckpts else None
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint with ``torch.load(..., weights_only=True)``; a folder means its latest checkpoint.
+
+    Raises ``FileNotFoundError`` for a missing file or a folder without checkpoints, ``ValueError`` for a
+    file that is not a checkpoint of this library.
+    """
+    path = Path(path)
+    if path.is_dir():
+        found = latest_checkpoint(path)
+        if found is None:
+            raise FileNotFoundError(f"no checkpoint (ckpt_*.pt) in folder {path}")
+        path = found
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # truncated file, pickle with foreign objects, not a torch file
+        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+        why = next((ln for ln in lines if "Unsupported global" in ln), lines[0] if lines else type(err).__name__)
+        raise ValueError(f"cannot read checkpoint {path}: {why[:240]}") from err
+    if not isinstance(ckpt, dict) or "networks" not in ckpt:
+        raise ValueError(f"{path} is not a checkpoint of edgeconnect_lib (no 'networks' entry); for the authors' "
+                         "released files use edgeconnect_lib.checkpoints.load_authors_folder")
+    ckpt["path"] = str(path)
+    return ckpt
+
+
+#: What :func:`export_weights` keeps of a full checkpoint: enough to load the networks and to say how they were made.
+EXPORT_KEYS = ("format", "stage", "iteration", "config", "networks", "network_configs", "torch_version", "extra")
+
+
+def export_weights(src: str | Path, dst: str | Path) -> Path:
+    """Write the weights-only copy of checkpoint ``src`` (a file, or a run folder's latest) to ``dst``, atomically.
+
+    Optimisers, the AMP scaler and the random-number states are dropped (a third of the size, and not needed
+    to use or fine-tune the networks; only an exact resume needs them). This is how the course checkpoint in
+    ``data/checkpoints/`` was made; the result loads with :func:`load_checkpoint`, ``load_or_train`` and
+    ``EdgeConnect.load``.
+    """
+    ckpt = load_checkpoint(src)
+    return atomic_save({k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}, Path(dst))

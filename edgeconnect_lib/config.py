@@ -60,6 +60,7 @@ class TrainConfig:
     sigma: float = 2.0                  # Canny Gaussian sigma for edge labels (paper: 2)
     mask_mode: str = "irregular"        # see edgeconnect_lib.data
     hole_range: tuple[float, float] = (0.1, 0.6)  # hole ratio range of generated masks
+    crop_fraction: tuple[float, float] = (0.5, 1.0)  # training crop side / photo's short side (sets the scale)
     num_workers: int = 0                # DataLoader worker processes
     # --- networks --------------------------------------------------------------------
     base_channels: int = 64             # channels after the first 7x7 conv of G (paper: 64)
@@ -97,7 +98,7 @@ class TrainConfig:
     progress: bool = True               # tqdm progress bar
 
     def __post_init__(self) -> None:
-        for name in ("hole_range", "lr_milestones"):  # lists (JSON, CLI) become tuples: hashable, comparable
+        for name in ("hole_range", "crop_fraction", "lr_milestones"):  # lists (JSON, CLI) become tuples: hashable, comparable
             value = getattr(self, name)
             if isinstance(value, list):
                 object.__setattr__(self, name, tuple(value))
@@ -174,6 +175,8 @@ def _check(cfg: TrainConfig) -> None:
     need(0.0 <= cfg.beta1 < 1.0 and 0.0 <= cfg.beta2 < 1.0, f"betas=({cfg.beta1}, {cfg.beta2}): must be in [0, 1)")
     need(len(cfg.hole_range) == 2 and 0.0 <= cfg.hole_range[0] <= cfg.hole_range[1] <= 1.0,
          f"hole_range={cfg.hole_range!r}: must be (low, high) with 0 <= low <= high <= 1")
+    need(len(cfg.crop_fraction) == 2 and 0.0 < cfg.crop_fraction[0] <= cfg.crop_fraction[1] <= 1.0,
+         f"crop_fraction={cfg.crop_fraction!r}: must be (low, high) with 0 < low <= high <= 1")
     need(all(isinstance(m, int) and m > 0 for m in cfg.lr_milestones)
          and list(cfg.lr_milestones) == sorted(cfg.lr_milestones),
          f"lr_milestones={cfg.lr_milestones!r}: must be increasing positive iteration numbers")

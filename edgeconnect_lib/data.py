@@ -206,11 +206,13 @@ class Sample(NamedTuple):
 # ----------------------------------------------------------------------------------------------
 # Geometry: one crop box, then the same resize and flip for the photo and its maps
 # ----------------------------------------------------------------------------------------------
-def _crop_box(height: int, width: int, train: bool, rng: np.random.Generator | None) -> tuple[int, int, int]:
-    """``(top, left, side)`` of a square crop: random size and place for training, else the centre."""
+def _crop_box(height: int, width: int, train: bool, rng: np.random.Generator | None,
+              crop_fraction: tuple[float, float] = TRAIN_CROP_FRACTION) -> tuple[int, int, int]:
+    """``(top, left, side)`` of a square crop: random size (a fraction in ``crop_fraction`` of the short
+    side) and place for training, else the whole centre square."""
     short = min(height, width)
     if train:
-        lo, hi = TRAIN_CROP_FRACTION
+        lo, hi = crop_fraction
         side = max(1, int(round(rng.uniform(lo, hi) * short)))
         top = int(rng.integers(0, height - side + 1))
         left = int(rng.integers(0, width - side + 1))
@@ -218,6 +220,17 @@ def _crop_box(height: int, width: int, train: bool, rng: np.random.Generator | N
         side = short
         top, left = (height - side) // 2, (width - side) // 2
     return top, left, side
+
+
+def check_crop_fraction(crop_fraction) -> tuple[float, float]:
+    """``(lo, hi)`` with ``0 < lo <= hi <= 1``, or a ``ValueError`` naming ``crop_fraction``."""
+    try:
+        lo, hi = (float(v) for v in crop_fraction)
+    except (TypeError, ValueError):
+        raise ValueError(f"crop_fraction={crop_fraction!r}: must be (lo, hi), fractions of the photo's short side") from None
+    if not (0.0 < lo <= hi <= 1.0):
+        raise ValueError(f"crop_fraction={crop_fraction!r}: must satisfy 0 < lo <= hi <= 1 (e.g. (0.5, 1.0))")
+    return lo, hi
 
 
 def _resize_float(arr: np.ndarray, size: int) -> np.ndarray:
@@ -299,6 +312,7 @@ class InpaintingDataset(Dataset):
         mask_source: Source | None = None,
         seed: int = 0,
         on_error: str = "raise",
+        crop_fraction: tuple[float, float] = TRAIN_CROP_FRACTION,
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, Integral) or size < 8:
             raise ValueError(f"size={size!r}: must be an int >= 8 (side of the square samples; paper: 256)")
@@ -324,7 +338,8 @@ class InpaintingDataset(Dataset):
                 "mask_source is used with mask_mode='external' only: "
                 + ("give mask_source=<folder of mask PNGs>" if mask_source is None else f"got mask_mode={mask_mode!r}")
             )
-        self.hole_range = _masks._check_hole_range(hole_range)
+        self.hole_range = _masks.check_hole_range(hole_range)
+        self.crop_fraction = check_crop_fraction(crop_fraction)
 
         self.source = source
         self.files: list[Path] = list_image_files(source)
@@ -416,7 +431,7 @@ class InpaintingDataset(Dataset):
             )
 
         # geometry: one square crop, resized to size x size, maybe mirrored
-        top, left, side = _crop_box(height, width, self.train, rng)
+        top, left, side = _crop_box(height, width, self.train, rng, self.crop_fraction)
         flip = self.train and bool(rng.random() < 0.5)
         image = _resize_float(rgb[top : top + side, left : left + side], self.size)
         image = np.clip(image, 0.0, 1.0)

@@ -89,7 +89,7 @@ def _check_rng(rng) -> np.random.Generator:
     )
 
 
-def _check_hole_range(hole_range) -> tuple[float, float]:
+def check_hole_range(hole_range) -> tuple[float, float]:
     """Validate ``hole_range=(lo, hi)`` with ``0 < lo < hi < 1``."""
     try:
         lo, hi = (float(v) for v in hole_range)
@@ -335,7 +335,7 @@ def irregular_mask(
     ``rng=None`` uses a fresh ``np.random.default_rng()`` (not reproducible).
     """
     height, width = _check_size(height, width)
-    lo, hi = _check_hole_range(hole_range)
+    lo, hi = check_hole_range(hole_range)
     rng = _check_rng(rng)
     if border not in BORDER_MODES:
         raise ValueError(f"border={border!r}: choose one of {', '.join(BORDER_MODES)}")

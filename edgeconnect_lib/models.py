@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .checkpoints import atomic_save, load_checkpoint
 from .config import TrainConfig
 from .losses import (
     LossWeights,
@@ -84,7 +85,7 @@ class Batch(NamedTuple):
     masks: torch.Tensor
 
 
-def _to_batch(batch: Any, device: torch.device, channels_last: bool = False) -> Batch:
+def to_batch(batch: Any, device: torch.device, channels_last: bool = False) -> Batch:
     """Accept the dataset's ``Sample`` (image, gray, edge, mask), a ``Batch``, a dict or a 4-tuple."""
     if isinstance(batch, Mapping):
         get = lambda *names: next(batch[n] for n in names if n in batch)  # noqa: E731
@@ -313,7 +314,7 @@ class _TrainableModel(nn.Module):
         return float(self.optimizers[name].param_groups[0]["lr"])
 
     def _batch(self, batch: Any) -> Batch:
-        return _to_batch(batch, self.device, self.channels_last)
+        return to_batch(batch, self.device, self.channels_last)
 
     @staticmethod
     def _floats(values: dict[str, torch.Tensor]) -> dict[str, float]:
@@ -676,8 +677,6 @@ class EdgeConnect(nn.Module):
     # -- files -------------------------------------------------------------------------------------------
     def save(self, path: str | Path, **metadata: Any) -> Path:
         """Write the two generators (weights + sizes) as a small checkpoint that :meth:`load` reads."""
-        from .train import atomic_save
-
         obj = {"format": "edgeconnect_lib.pipeline/1",
                "networks": {"G_edge": self.G_edge.state_dict(), "G_inpaint": self.G_inpaint.state_dict()},
                "network_configs": {"G_edge": network_config(self.G_edge), "G_inpaint": network_config(self.G_inpaint)},
@@ -688,8 +687,6 @@ class EdgeConnect(nn.Module):
     def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":
         """The pipeline from a file of :meth:`save` or a trainer checkpoint holding both generators
         (stages ``edge-inpaint`` and ``joint``); a folder means its latest checkpoint."""
-        from .train import load_checkpoint
-
         ckpt = load_checkpoint(path, map_location="cpu")
         nets = ckpt.get("networks", {})
         missing = [n for n in ("G_edge", "G_inpaint") if n not in nets]
@@ -697,7 +694,7 @@ class EdgeConnect(nn.Module):
             raise ValueError(f"{path} holds no {' / '.join(missing)}: give a checkpoint of stage 'edge-inpaint' or "
                              "'joint' (or use EdgeConnect.from_checkpoints(edge=..., inpaint=...))")
         sigma = float(ckpt.get("sigma", ckpt.get("config", {}).get("sigma", 2.0)))
-        return cls(_network_from(ckpt, "G_edge"), _network_from(ckpt, "G_inpaint"), sigma).to(device)
+        return cls(network_from_checkpoint(ckpt, "G_edge"), network_from_checkpoint(ckpt, "G_inpaint"), sigma).to(device)
 
     @classmethod
     def from_models(cls, *models: nn.Module, sigma: float = 2.0) -> "EdgeConnect":
@@ -717,17 +714,15 @@ class EdgeConnect(nn.Module):
     @classmethod
     def from_checkpoints(cls, edge: str | Path, inpaint: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":
         """The pipeline from an edge-stage checkpoint and an inpaint-stage checkpoint."""
-        from .train import load_checkpoint
-
         e, i = load_checkpoint(edge, map_location="cpu"), load_checkpoint(inpaint, map_location="cpu")
         for p, c, n in ((edge, e, "G_edge"), (inpaint, i, "G_inpaint")):
             if n not in c.get("networks", {}):
                 raise ValueError(f"{p} holds no {n} (its networks: {sorted(c.get('networks', {}))})")
         sigma = float(e.get("config", {}).get("sigma", 2.0))
-        return cls(_network_from(e, "G_edge"), _network_from(i, "G_inpaint"), sigma).to(device)
+        return cls(network_from_checkpoint(e, "G_edge"), network_from_checkpoint(i, "G_inpaint"), sigma).to(device)
 
 
-def _network_from(ckpt: Mapping[str, Any], name: str) -> nn.Module:
+def network_from_checkpoint(ckpt: Mapping[str, Any], name: str) -> nn.Module:
     """Rebuild network ``name`` of a checkpoint from its stored sizes and load its weights."""
     configs = ckpt.get("network_configs", {})
     if name in configs:

@@ -41,8 +41,6 @@ import io
 import json
 import os
 import random
-import re
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,14 +55,23 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from .config import TrainConfig
 from .data import InpaintingDataset
 from .metrics import edge_precision_recall, l1 as l1_metric, psnr as psnr_metric, ssim as ssim_metric
+from .checkpoints import (
+    CHECKPOINT_FORMAT,
+    atomic_save,
+    export_weights,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    suppress_os_errors,
+)
 from .models import (
     NonFiniteLossError,
-    _network_from,
-    _to_batch,
     build_model,
     composite,
     mask_edge_input,
     mask_image_input,
+    network_from_checkpoint,
+    to_batch,
 )
 from .utils import describe_device, pick_device, seed_everything
 
@@ -85,8 +92,6 @@ __all__ = [
     "CHECKPOINT_FORMAT",
 ]
 
-CHECKPOINT_FORMAT = "edgeconnect_lib.trainer/1"
-_CKPT_RE = re.compile(r"^ckpt_(\d{8,})\.pt$")
 #: Config fields that must match a checkpoint to resume from it (the networks' shapes and the stage).
 RESUME_MUST_MATCH = ("stage", "base_channels", "residual_blocks", "disc_channels", "edge_spectral_norm")
 
@@ -99,109 +104,6 @@ class TrainingDiverged(RuntimeError):
         kept = f"the last good checkpoint is {last_checkpoint}" if last_checkpoint else "no checkpoint was written yet"
         super().__init__(f"{loss} became {value} at iteration {iteration}; training stopped and {kept} "
                          "(try a lower lr, amp='off', or resume from that checkpoint with another seed)")
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Checkpoint files
-# ----------------------------------------------------------------------------------------------------------
-def atomic_save(obj: Any, path: Path) -> Path:
-    """``torch.save(obj)`` to ``path`` so that ``path`` is always either the old file or the complete new one.
-
-    Write to a temporary file in the same folder, flush and ``fsync`` it, ``os.replace`` it over ``path``
-    (atomic on POSIX and Windows), then ``fsync`` the folder so the rename itself survives a power cut.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress():
-            os.unlink(tmp)
-        raise
-    if hasattr(os, "O_DIRECTORY"):
-        with _suppress():
-            dfd = os.open(path.parent, os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-    return path
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)
-
-
-def list_checkpoints(folder: str | Path) -> list[Path]:
-    """Finished checkpoints ``ckpt_NNNNNNNN.pt`` in ``folder`` (or ``folder/checkpoints``), oldest first.
-
-    Temporary files of an interrupted write (``.ckpt_*.tmp``) are never listed.
-    """
-    folder = Path(folder)
-    if (folder / "checkpoints").is_dir():
-        folder = folder / "checkpoints"
-    if not folder.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _CKPT_RE.match(p.name)) and p.is_file()]
-    return [p for _, p in sorted(found)]
-
-
-def latest_checkpoint(folder: str | Path) -> Path | None:
-    """The checkpoint with the highest iteration in ``folder`` (a run folder or its ``checkpoints/``)."""
-    ckpts = list_checkpoints(folder)
-    return ckpts[-1] if ckpts else None
-
-
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint with ``torch.load(..., weights_only=True)``; a folder means its latest checkpoint.
-
-    Raises ``FileNotFoundError`` for a missing file or a folder without checkpoints, ``ValueError`` for a
-    file that is not a checkpoint of this library.
-    """
-    path = Path(path)
-    if path.is_dir():
-        found = latest_checkpoint(path)
-        if found is None:
-            raise FileNotFoundError(f"no checkpoint (ckpt_*.pt) in folder {path}")
-        path = found
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # truncated file, pickle with foreign objects, not a torch file
-        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-        why = next((ln for ln in lines if "Unsupported global" in ln), lines[0] if lines else type(err).__name__)
-        raise ValueError(f"cannot read checkpoint {path}: {why[:240]}") from err
-    if not isinstance(ckpt, dict) or "networks" not in ckpt:
-        raise ValueError(f"{path} is not a checkpoint of edgeconnect_lib (no 'networks' entry); for the authors' "
-                         "released files use edgeconnect_lib.checkpoints.load_authors_folder")
-    ckpt["path"] = str(path)
-    return ckpt
-
-
-#: What :func:`export_weights` keeps of a full checkpoint: enough to load the networks and to say how they were made.
-EXPORT_KEYS = ("format", "stage", "iteration", "config", "networks", "network_configs", "torch_version", "extra")
-
-
-def export_weights(src: str | Path, dst: str | Path) -> Path:
-    """Write the weights-only copy of checkpoint ``src`` (a file, or a run folder's latest) to ``dst``, atomically.
-
-    Optimisers, the AMP scaler and the random-number states are dropped (a third of the size, and not needed
-    to use or fine-tune the networks; only an exact resume needs them). This is how the course checkpoint in
-    ``data/checkpoints/`` was made; the result loads with :func:`load_checkpoint`, ``load_or_train`` and
-    ``EdgeConnect.load``.
-    """
-    ckpt = load_checkpoint(src)
-    return atomic_save({k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}, Path(dst))
 
 
 def _rng_state() -> dict[str, Any]:
@@ -225,7 +127,7 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     np.random.set_state(("MT19937", n["key"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached_gaussian"]))
     torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        with _suppress():
+        with suppress_os_errors():
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
@@ -360,7 +262,7 @@ def evaluate(model: nn.Module, dataset: Dataset, stage: str | None = None, batch
     try:
         for start in range(0, n, batch_size):
             items = [dataset[i] for i in range(start, min(n, start + batch_size))]
-            x = _to_batch(tuple(torch.stack(t) for t in zip(*items)), device)
+            x = to_batch(tuple(torch.stack(t) for t in zip(*items)), device)
             out = _stage_outputs(model, stage, x)
             per_image: dict[str, torch.Tensor] = {}
             if stage == "edge" or stage == "joint" or "G_edge" in dict(model.named_children()):
@@ -554,7 +456,8 @@ class Trainer:
         # -- data ---------------------------------------------------------------------------------------
         train_src, val_src = resolve_data(data, val_data)
         common = dict(size=cfg.image_size, sigma=cfg.sigma, mask_mode=cfg.mask_mode, hole_range=tuple(cfg.hole_range))
-        self.train_set = _EpochDataset(train_src, train=True, seed=cfg.seed, **common)
+        self.train_set = _EpochDataset(train_src, train=True, seed=cfg.seed, crop_fraction=tuple(cfg.crop_fraction),
+                                       **common)
         self.val_set = InpaintingDataset(val_src, train=False, seed=cfg.seed + 1, **common) if cfg.val_images else None
         self.sampler = DistributedSampler(self.train_set, num_replicas=self.dist.world, rank=self.dist.rank,
                                           shuffle=True, seed=cfg.seed, drop_last=True)
@@ -569,7 +472,7 @@ class Trainer:
             ck = load_checkpoint(edge_checkpoint)
             if "G_edge" not in ck["networks"]:
                 raise ValueError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
-            edge_model = _network_from(ck, "G_edge")
+            edge_model = network_from_checkpoint(ck, "G_edge")
         elif cfg.stage == "edge-inpaint":
             raise ValueError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= "
                              "(CLI: --edge-checkpoint runs/edge) from an 'edge' run")
@@ -588,7 +491,7 @@ class Trainer:
         if resume:
             if self.dist.main:  # temporary files of a write interrupted by a crash or a kill
                 for tmp in (self.out_dir / "checkpoints").glob(".ckpt_*.tmp"):
-                    with _suppress():
+                    with suppress_os_errors():
                         tmp.unlink()
             path = latest_checkpoint(self.out_dir) if resume is True else Path(resume)
             if path is not None:
@@ -645,7 +548,7 @@ class Trainer:
 
     def _val_batch(self, n: int = 4):
         items = [self.val_set[i] for i in range(min(n, len(self.val_set)))]
-        return _to_batch(tuple(torch.stack(t) for t in zip(*items)), self.device)
+        return to_batch(tuple(torch.stack(t) for t in zip(*items)), self.device)
 
     def save(self) -> Path:
         """Write a checkpoint of the current state (rank 0 only) and prune to the last ``keep_last``."""
@@ -654,7 +557,7 @@ class Trainer:
             save_checkpoint(self.model, self.iteration, self.cfg, path,
                             extra={"val": dict(self.last_val), "device": describe_device(self.device)})
             for old in list_checkpoints(self.out_dir)[:-self.cfg.keep_last]:
-                with _suppress():
+                with suppress_os_errors():
                     old.unlink()
         self.last_checkpoint = path
         return path
@@ -783,7 +686,7 @@ def load_or_train(cfg: TrainConfig, checkpoint: str | Path, data: Any = "course"
     if checkpoint.exists():
         ckpt = load_checkpoint(checkpoint)
         saved = TrainConfig.from_dict(ckpt["config"]) if "config" in ckpt else cfg
-        edge = _network_from(ckpt, "G_edge") if saved.stage == "edge-inpaint" and "G_edge" in ckpt["networks"] else None
+        edge = network_from_checkpoint(ckpt, "G_edge") if saved.stage == "edge-inpaint" and "G_edge" in ckpt["networks"] else None
         model = build_model(saved, edge)
         _load_networks(model, ckpt)
         model.setup(dev, "off", False)
