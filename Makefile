@@ -9,17 +9,32 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup course test test-fast notebooks-refresh bench clean
+.PHONY: setup lock course test test-fast notebooks-refresh bench clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# constraints.txt pins every package to the versions the committed lesson outputs were made with (`make lock`).
+LOCK ?= constraints.txt
+
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "$(TORCH)"
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --upgrade "pip>=23"
+	$(PY) -m pip install --quiet -c $(LOCK) "$(TORCH)"
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" > /dev/null
 	touch $@
+
+## Re-resolve the lock file: the newest versions pyproject.toml allows, in a scratch venv, frozen to constraints.txt.
+# Then `make notebooks-refresh` and `make test`, and commit constraints.txt with the refreshed lessons.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet "$(TORCH)"
+	.venv-lock/bin/python -m pip install --quiet -e ".[dev]"
+	{ sed -n '1,/^# and .make test./p' $(LOCK); .venv-lock/bin/python -m pip freeze --exclude-editable | sed -E 's/^(torch==[^+]*)\+.*/\1/'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
+	rm -rf .venv-lock
 
 ## Run every lesson headless with papermill; executed copies go to executed/
 course: setup
