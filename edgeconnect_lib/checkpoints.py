@@ -21,6 +21,7 @@ safely is here: :func:`atomic_save` (temporary file, fsync, rename), :func:`load
 """
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 import re
@@ -55,7 +56,11 @@ __all__ = [
     "load_network",
     "CHECKPOINT_FORMAT",
     "atomic_save",
+    "new_file_mode",
+    "write_error",
+    "LOW_SPACE_BYTES",
     "suppress_os_errors",
+    "readable_checkpoint",
     "list_checkpoints",
     "latest_checkpoint",
     "load_checkpoint",
@@ -395,21 +400,33 @@ def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
 
     Write to a temporary file in the same folder, flush and ``fsync`` it, ``os.replace`` it over ``path``
     (atomic on POSIX and Windows), then ``fsync`` the folder so the rename itself survives a power cut.
-    ``legacy_format=True`` writes PyTorch's pre-1.6 non-zip format (as the authors' released files).
+    The file gets the usual permissions of a new file (``0o666`` less the umask, e.g. ``0o644``), not the
+    ``0o600`` of a temporary file. ``legacy_format=True`` writes PyTorch's pre-1.6 non-zip format (as the
+    authors' released files).
+
+    A failed write (disk full, read-only filesystem, no permission) leaves ``path`` as it was, removes the
+    temporary file and raises an ``OSError`` whose ``filename`` is ``path`` and whose ``strerror`` says why
+    (PyTorch's zip writer reports a full disk as ``RuntimeError: [enforce fail at inline_container.cc]``;
+    that is translated too, see :func:`write_error`).
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
+            os.chmod(tmp, new_file_mode())
             torch.save(obj, f, _use_new_zipfile_serialization=not legacy_format)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with suppress_os_errors():
-            os.unlink(tmp)
-        raise
+        tmp = None
+    except (OSError, RuntimeError) as err:
+        raise write_error(err, path) from err
+    finally:
+        if tmp is not None:
+            with suppress_os_errors():
+                os.unlink(tmp)
     if hasattr(os, "O_DIRECTORY"):
         with suppress_os_errors():
             dfd = os.open(path.parent, os.O_DIRECTORY)
@@ -418,6 +435,42 @@ def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
             finally:
                 os.close(dfd)
     return path
+
+
+def new_file_mode() -> int:
+    """Permissions of a newly created file here: ``0o666`` less the process's umask (``0o644`` for umask 022)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+#: Free bytes below which a failed write is put down to a full disk.
+LOW_SPACE_BYTES = 64 * 2**20
+
+
+def write_error(err: BaseException, path: Path) -> OSError:
+    """The ``OSError`` (``errno``, cause, ``filename=path``) behind a failed write of ``path``.
+
+    An ``OSError`` keeps its errno and cause. PyTorch's zip writer turns a failed ``write`` into a
+    ``RuntimeError`` (``[enforce fail at inline_container.cc:...]``, ``file write failed``) that says nothing
+    of the cause: it becomes ``ENOSPC`` when the message or the free space of the folder
+    (``os.statvfs``, < :data:`LOW_SPACE_BYTES`) says the disk is full, else ``EIO`` with PyTorch's first line.
+    """
+    if isinstance(err, OSError) and err.errno is not None:
+        return OSError(err.errno, err.strerror or os.strerror(err.errno), str(path))
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if "no space" in str(err).lower() or _free_bytes(path.parent) < LOW_SPACE_BYTES:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    return OSError(errno.EIO, f"the write failed ({text})", str(path))
+
+
+def _free_bytes(folder: Path) -> float:
+    """Bytes free for this user in ``folder``'s filesystem (infinite when it cannot be asked)."""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return float("inf")
+    return float(st.f_bavail * st.f_frsize)
 
 
 class suppress_os_errors:
@@ -464,17 +517,60 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         path = found
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    _check_torch_file(path)
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # truncated file, pickle with foreign objects, not a torch file
-        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-        why = next((ln for ln in lines if "Unsupported global" in ln), lines[0] if lines else type(err).__name__)
-        raise ValueError(f"cannot read checkpoint {path}: {why[:240]}") from err
+    except Exception as err:  # truncated file, pickle with foreign objects
+        raise ValueError(f"cannot read checkpoint {path}: {_load_failure(err)}") from err
     if not isinstance(ckpt, dict) or "networks" not in ckpt:
         raise ValueError(f"{path} is not a checkpoint of edgeconnect_lib (no 'networks' entry); for the authors' "
                          "released files use edgeconnect_lib.checkpoints.load_authors_folder")
     ckpt["path"] = str(path)
     return ckpt
+
+
+def _check_torch_file(path: Path) -> None:
+    """A ``ValueError`` for a file that cannot be a PyTorch checkpoint (empty, or neither zip nor pickle)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+    except OSError as err:
+        raise OSError(err.errno, err.strerror, str(path)) from err
+    if not head:
+        raise ValueError(f"cannot read checkpoint {path}: the file is empty (0 bytes; an interrupted copy or "
+                         "write?): give a complete checkpoint")
+    if not (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"):
+        raise ValueError(f"{path} is not a PyTorch checkpoint (it starts with {head!r}, neither a zip archive nor a "
+                         "pickle): give a .pt file written by torch.save, e.g. a run folder's checkpoints/ckpt_*.pt")
+
+
+def _load_failure(err: BaseException) -> str:
+    """Why ``torch.load`` failed, in one line: the whole "unsupported global" sentence when a pickle
+    wanted to run code (refused by ``weights_only=True``), else PyTorch's first line."""
+    text = " ".join(ln.strip() for ln in str(err).splitlines() if ln.strip())
+    m = re.search(r"[^.:]*unsupported global.*?(?:\.(?=\s|$)|$)", text, flags=re.IGNORECASE)
+    if m:
+        return (f"{m.group(0).strip()} The file holds objects that are not tensors or numbers, and loading it "
+                "could run arbitrary code, so it was refused (torch.load with weights_only=True). Use only "
+                "checkpoints you trust; only if you do, load it yourself with torch.load(path, weights_only=False)")
+    first = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), type(err).__name__)
+    return f"{first[:300]} (a truncated or corrupt file?)"
+
+
+def readable_checkpoint(folder: str | Path, map_location: str | torch.device = "cpu"
+                        ) -> tuple[dict[str, Any] | None, list[tuple[Path, str]]]:
+    """The newest checkpoint of ``folder`` that can be read, and the newer ones that could not.
+
+    Returns ``(checkpoint or None, [(path, why), ...])``: a truncated or corrupt latest file (a crash
+    mid-copy, a full disk) does not block a resume from the one before it.
+    """
+    skipped: list[tuple[Path, str]] = []
+    for path in reversed(list_checkpoints(folder)):
+        try:
+            return load_checkpoint(path, map_location=map_location), skipped
+        except (ValueError, FileNotFoundError) as err:
+            skipped.append((path, str(err)))
+    return None, skipped
 
 
 #: What :func:`export_weights` keeps of a full checkpoint: enough to load the networks and to say how they were made.

@@ -32,6 +32,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
+from .data import ON_ERROR_MODES
 from .losses import GAN_KINDS
 
 __all__ = ["TrainConfig", "PRESETS", "STAGES", "get_config", "preset_table"]
@@ -62,6 +63,7 @@ class TrainConfig:
     hole_range: tuple[float, float] = (0.1, 0.6)  # hole ratio range of generated masks
     crop_fraction: tuple[float, float] = (0.5, 1.0)  # training crop side / photo's short side (sets the scale)
     num_workers: int = 0                # DataLoader worker processes
+    on_error: str = "raise"             # a bad photo: "raise" (before training, naming every one) | "skip" (listed)
     # --- networks --------------------------------------------------------------------
     base_channels: int = 64             # channels after the first 7x7 conv of G (paper: 64)
     residual_blocks: int = 8            # dilated residual blocks in G (paper: 8)
@@ -159,6 +161,8 @@ def _check(cfg: TrainConfig) -> None:
     need(cfg.stage in STAGES, f"stage={cfg.stage!r}: choose one of {STAGES}")
     need(cfg.gan in GAN_KINDS, f"gan={cfg.gan!r}: choose one of {GAN_KINDS}")
     need(cfg.amp in AMP_KINDS, f"amp={cfg.amp!r}: choose one of {AMP_KINDS}")
+    need(cfg.on_error in ON_ERROR_MODES, f"on_error={cfg.on_error!r}: choose one of {ON_ERROR_MODES} (what to do "
+         "with a photo that cannot be read; CLI: --skip-bad-images)")
     need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,
          f"image_size={cfg.image_size!r}: must be an int >= 16 divisible by 4 (two stride-2 convs)")
     for name in ("iterations", "batch_size", "base_channels", "disc_channels", "log_every",

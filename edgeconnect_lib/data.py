@@ -45,6 +45,7 @@ from typing import NamedTuple, Sequence, Union
 import cv2
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import Dataset, get_worker_info
 
 from . import edges as _edges
@@ -62,6 +63,10 @@ __all__ = [
     "Sample",
     "InpaintingDataset",
     "list_image_files",
+    "ON_ERROR_MODES",
+    "BadImage",
+    "check_image_file",
+    "scan_images",
 ]
 
 #: Edge label kinds (the authors' ``EDGE`` / ``SIGMA`` settings, by name).
@@ -76,7 +81,9 @@ RANDOM_SIGMAS: tuple[int, ...] = (1, 2, 3, 4)
 TRAIN_CROP_FRACTION: tuple[float, float] = (0.5, 1.0)
 #: File endings read as lists of image paths.
 LIST_SUFFIXES: tuple[str, ...] = (".txt", ".flist", ".lst")
-_ON_ERROR = ("raise", "skip")
+#: What a dataset does with an unreadable photo (``on_error``): raise an error naming it, or skip it.
+ON_ERROR_MODES: tuple[str, ...] = ("raise", "skip")
+_ON_ERROR = ON_ERROR_MODES
 _GLOB_CHARS = set("*?[")
 
 Source = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
@@ -177,6 +184,57 @@ def list_image_files(source: Source) -> list[Path]:
     if not files:
         raise ValueError(f"no images found for source={source!r}: looked for {what}")
     return files
+
+
+# ----------------------------------------------------------------------------------------------
+# Checking the photos up front
+# ----------------------------------------------------------------------------------------------
+class BadImage(NamedTuple):
+    """A photo that cannot be used, and why (:func:`scan_images`)."""
+
+    path: Path
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.reason})"
+
+
+def check_image_file(path: str | os.PathLike, min_side: int = 1) -> str | None:
+    """Why ``path`` cannot be used as a photo, or ``None`` when it can; fast, for a scan before training.
+
+    The size comes from the file's header; PNG files are verified (every chunk's CRC, no decoding), JPEG
+    files decoded at 1/8 scale (PIL's draft mode: a truncated file fails), other formats decoded fully.
+    ``min_side``: the shortest side accepted, in pixels.
+    """
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            if im.format == "PNG":
+                im.verify()
+            else:
+                if im.format == "JPEG":
+                    im.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                im.load()
+    except FileNotFoundError:
+        return "missing file"
+    except PermissionError as err:
+        return f"cannot open it: {err.strerror or err}"
+    except Exception as err:  # PIL: UnidentifiedImageError, truncated data (OSError), SyntaxError, bombs
+        return f"cannot decode it: {str(err).splitlines()[0] if str(err) else type(err).__name__}"
+    if min(width, height) < min_side:
+        return f"{width}x{height} px, its short side is below the minimum of {min_side} px"
+    return None
+
+
+def scan_images(paths: Sequence[str | os.PathLike], min_side: int = 1) -> list[BadImage]:
+    """Every file of ``paths`` that :func:`check_image_file` rejects, in order, with the reason."""
+    bad = []
+    for path in paths:
+        reason = check_image_file(path, min_side)
+        if reason is not None:
+            bad.append(BadImage(Path(path), reason))
+    return bad
 
 
 # ----------------------------------------------------------------------------------------------
@@ -393,6 +451,29 @@ class InpaintingDataset(Dataset):
         info = get_worker_info()
         worker_seed = 0 if info is None else info.seed % (2**63)
         return np.random.default_rng([self.seed, index, self._draws, worker_seed])
+
+    def preflight(self, min_side: int = 1) -> list[BadImage]:
+        """Check every photo up front (:func:`scan_images`) instead of failing hours into a run.
+
+        ``on_error="raise"``: any bad photo raises :class:`~edgeconnect_lib.images.ImageReadError` listing
+        every bad file and why. ``on_error="skip"``: bad photos are removed from :attr:`files` and added to
+        :attr:`skipped` (the caller reports them; no warning here). Returns the bad photos.
+        """
+        bad = scan_images(self.files, min_side)
+        if not bad:
+            return bad
+        if self.on_error == "raise" or len(bad) == len(self.files):
+            why = "none of the photos can be used" if len(bad) == len(self.files) else "fix or remove them"
+            raise ImageReadError(
+                f"{len(bad)} of the {len(self.files)} photos of source={self.source!r} cannot be used: "
+                + "; ".join(str(b) for b in bad)
+                + f". {why.capitalize()}"
+                + (", or skip them with on_error='skip' (CLI: --skip-bad-images)" if self.on_error == "raise" else "")
+            )
+        dropped = {b.path for b in bad}
+        self.files = [p for p in self.files if p not in dropped]
+        self.skipped.extend(b.path for b in bad if b.path not in self.skipped)
+        return bad
 
     # -- loading -------------------------------------------------------------------------------
     def __getitem__(self, index: int) -> Sample:

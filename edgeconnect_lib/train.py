@@ -26,7 +26,12 @@ the weights of every network (G and D), the optimisers, the loss scaler, the ite
 (Python, NumPy, torch, CUDA) and the configuration as a plain dict, and are read with
 ``torch.load(..., weights_only=True)``. Training data are drawn from ``(seed, epoch, index)`` only, so
 ``--resume`` continues the same run: N iterations in one go or N/2 + resume + N/2 give the same weights on
-the CPU (tested).
+the CPU (tested). A resume skips a truncated or corrupt latest checkpoint for the newest readable one
+(and says so), continues ``log.csv``'s ``seconds`` from the checkpoint's, and prints which settings changed.
+A failed checkpoint write (disk full, read-only filesystem) raises ``OSError`` naming the file and the cause,
+and leaves the earlier checkpoints as they were. Before training, every photo is checked (readable,
+decodable, short side >= :func:`min_photo_side`): a bad one is an error naming all of them, or, with
+``on_error="skip"``, is dropped and listed.
 
 Multi-GPU / multi-node: launch with ``torchrun`` (``torchrun --nproc_per_node 4 -m edgeconnect_lib train
 ...``). The trainer reads ``RANK`` / ``WORLD_SIZE`` / ``LOCAL_RANK``, joins the process group (NCCL on CUDA,
@@ -62,6 +67,7 @@ from .checkpoints import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    readable_checkpoint,
     suppress_os_errors,
 )
 from .models import (
@@ -94,6 +100,17 @@ __all__ = [
 
 #: Config fields that must match a checkpoint to resume from it (the networks' shapes and the stage).
 RESUME_MUST_MATCH = ("stage", "base_channels", "residual_blocks", "disc_channels", "edge_spectral_norm")
+#: Config fields whose change on a resume is not worth a notice.
+RESUME_QUIET = ("progress",)
+#: Suffix given to an unreadable checkpoint that a resume skipped (kept for inspection, out of the rotation).
+UNREADABLE_SUFFIX = ".unreadable"
+
+
+def min_photo_side(image_size: int) -> int:
+    """The shortest photo side the pre-flight scan accepts for ``image_size`` crops: a quarter of it (at
+    least 8 px); smaller photos would be upscaled more than 4x. Photos below ``image_size`` are upscaled
+    with a warning."""
+    return max(8, int(image_size) // 4)
 
 
 class TrainingDiverged(RuntimeError):
@@ -131,8 +148,10 @@ def _set_rng_state(state: dict[str, Any]) -> None:
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
 
 
-def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, extra: dict | None = None) -> Path:
-    """Write a full training checkpoint of ``model`` (see the module docstring) atomically to ``path``."""
+def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, extra: dict | None = None,
+                    seconds: float = 0.0) -> Path:
+    """Write a full training checkpoint of ``model`` (see the module docstring) atomically to ``path``;
+    ``seconds`` is the run's training time so far (``log.csv`` continues from it after a resume)."""
     from .networks import network_config
 
     nets = model.networks()
@@ -140,6 +159,7 @@ def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, e
         "format": CHECKPOINT_FORMAT,
         "stage": cfg.stage,
         "iteration": int(iteration),
+        "seconds": float(seconds),
         "config": cfg.to_dict(),
         "networks": {n: m.state_dict() for n, m in nets.items()},
         "network_configs": {n: network_config(m) for n, m in nets.items()},
@@ -352,6 +372,17 @@ class _CsvLog:
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
 
 
+def _seconds_in_log(path: Path, iteration: int) -> float:
+    """``seconds`` of the last ``log.csv`` row at or before ``iteration`` (checkpoints without a time), else 0."""
+    try:
+        with path.open(newline="") as f:
+            rows = [r for r in csv.DictReader(f) if (r.get("iteration") or "").isdigit()
+                    and int(r["iteration"]) <= iteration]
+        return float(rows[-1]["seconds"]) if rows else 0.0
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
 def _tensorboard(folder: Path):
     """A TensorBoard ``SummaryWriter`` when ``tensorboard`` is installed, else ``None`` (optional)."""
     try:
@@ -431,7 +462,9 @@ class Trainer:
     ``data`` (``"course"``, a folder, glob, list file or list of paths), ``out_dir`` (logs and checkpoints),
     ``val_data`` (validation photos; default: see :func:`resolve_data`), ``edge_checkpoint`` (G_edge for
     ``edge-inpaint`` and ``joint``), ``inpaint_checkpoint`` (G_inpaint + D_inpaint to start ``joint`` from),
-    ``resume`` (``True``: the latest checkpoint in ``out_dir`` if there is one; or a checkpoint path),
+    ``resume`` (``True``: the newest readable checkpoint in ``out_dir`` if there is one, newer unreadable ones
+    reported and renamed ``*.unreadable``; or a checkpoint file or run folder; changed settings such as ``lr``
+    are listed in a notice and used), photos are scanned before training (``cfg.on_error``),
     ``verbose`` (print status lines: start, validation, DDP check).
     """
 
@@ -455,10 +488,12 @@ class Trainer:
 
         # -- data ---------------------------------------------------------------------------------------
         train_src, val_src = resolve_data(data, val_data)
-        common = dict(size=cfg.image_size, sigma=cfg.sigma, mask_mode=cfg.mask_mode, hole_range=tuple(cfg.hole_range))
+        common = dict(size=cfg.image_size, sigma=cfg.sigma, mask_mode=cfg.mask_mode, hole_range=tuple(cfg.hole_range),
+                      on_error=cfg.on_error)
         self.train_set = _EpochDataset(train_src, train=True, seed=cfg.seed, crop_fraction=tuple(cfg.crop_fraction),
                                        **common)
         self.val_set = InpaintingDataset(val_src, train=False, seed=cfg.seed + 1, **common) if cfg.val_images else None
+        self._preflight()
         self.sampler = DistributedSampler(self.train_set, num_replicas=self.dist.world, rank=self.dist.rank,
                                           shuffle=True, seed=cfg.seed, drop_last=True)
         self.batches_per_epoch = len(self.sampler) // cfg.batch_size
@@ -487,23 +522,74 @@ class Trainer:
         self.last_val: dict[str, float] = {}
         self._resumed_from: Path | None = None
 
+        self._elapsed_before = 0.0          # training seconds of the run before this Trainer (resume)
+        self._fit_t0: float | None = None
+
         # -- resume --------------------------------------------------------------------------------------
         if resume:
             if self.dist.main:  # temporary files of a write interrupted by a crash or a kill
                 for tmp in (self.out_dir / "checkpoints").glob(".ckpt_*.tmp"):
                     with suppress_os_errors():
                         tmp.unlink()
-            path = latest_checkpoint(self.out_dir) if resume is True else Path(resume)
-            if path is not None:
-                self._restore(load_checkpoint(path, map_location=self.device))
-                self._resumed_from = path
+            ckpt = self._resume_checkpoint(resume)
+            if ckpt is not None:
+                self._restore(ckpt)
+                self._resumed_from = Path(ckpt["path"])
         if self._resumed_from is None and latest_checkpoint(self.out_dir) is not None:
             raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it (resume=True, "
                              "CLI --resume) or choose another output folder")
         if self.dist.enabled:
             self.model.distribute([self.device.index] if self.device.type == "cuda" else None)
 
+    # -- checks before training ---------------------------------------------------------------------------
+    def _preflight(self) -> None:
+        """Scan the training and validation photos now (readable, decodable, big enough), not hours in.
+
+        ``cfg.on_error="raise"``: a ``ValueError`` naming every bad file; ``"skip"``: they are dropped and
+        listed in a status line (``train_set.skipped``).
+        """
+        min_side = min_photo_side(self.cfg.image_size)
+        for what, dataset in (("training", self.train_set), ("validation", self.val_set)):
+            if dataset is None:
+                continue
+            bad = dataset.preflight(min_side)
+            if bad:
+                self._print(f"skipped {len(bad)} {what} photo(s) that cannot be used (on_error='skip'): "
+                            + "; ".join(str(b) for b in bad))
+
     # -- resume ------------------------------------------------------------------------------------------
+    def _resume_checkpoint(self, resume: bool | str | Path) -> dict | None:
+        """The checkpoint to resume from: ``True`` -> the newest readable one in ``out_dir`` (newer, unreadable
+        ones are reported and renamed ``*.unreadable``); a file -> that file; a folder -> its newest readable."""
+        if resume is not True and Path(resume).is_file():
+            return load_checkpoint(resume, map_location=self.device)
+        folder = self.out_dir if resume is True else Path(resume)
+        if resume is not True and not folder.is_dir():
+            raise FileNotFoundError(f"resume={str(resume)!r}: no such checkpoint file or run folder")
+        ckpt, skipped = readable_checkpoint(folder, map_location=self.device)
+        for path, why in skipped:
+            self._print(f"skipped unreadable checkpoint {path}: {why}")
+            if self.dist.main and ckpt is not None:  # out of the rotation (pruning), kept for inspection
+                with suppress_os_errors():
+                    path.rename(path.with_name(path.name + UNREADABLE_SUFFIX))
+        if ckpt is None and skipped:
+            raise ValueError(f"none of the {len(skipped)} checkpoint(s) in {folder} can be read (newest: "
+                             f"{skipped[0][1]}); resume from a good file with resume=PATH (CLI: --resume PATH) or "
+                             "start afresh in another output folder")
+        if ckpt is not None and skipped:
+            self._print(f"resuming from {ckpt['path']}, the newest readable checkpoint (the unreadable ones are "
+                        f"kept as *{UNREADABLE_SUFFIX})")
+        return ckpt
+
+    def _notice_changed_settings(self, ckpt: dict) -> None:
+        """Print which settings (lr, betas, loss weights, ...) differ from the checkpoint's: the new ones apply."""
+        old, new = ckpt.get("config", {}), self.cfg.to_dict()
+        changed = [f"{k} {old[k]!r} -> {new[k]!r}" for k in new
+                   if k in old and old[k] != new[k] and k not in RESUME_MUST_MATCH and k not in RESUME_QUIET]
+        if changed:
+            self._print(f"notice: resuming {ckpt['path']} with settings that differ from the checkpoint's (the new "
+                        f"values are used): {', '.join(changed)}")
+
     def _restore(self, ckpt: dict) -> None:
         old = ckpt.get("config", {})
         diff = [f"{k}: checkpoint {old.get(k)!r} vs now {getattr(self.cfg, k)!r}"
@@ -511,16 +597,22 @@ class Trainer:
         if diff:
             raise ValueError(f"cannot resume from {ckpt['path']}: the configuration differs ({'; '.join(diff)}); "
                              "use the same stage and preset as the run that wrote it")
+        self._notice_changed_settings(ckpt)
         _load_networks(self.model, ckpt)
         for name, opt in self.model.optimizers.items():
             if name in ckpt.get("optimizers", {}):
                 opt.load_state_dict(ckpt["optimizers"][name])
+                for group in opt.param_groups:  # the saved betas would silently win over a changed config
+                    group["betas"] = (self.cfg.beta1, self.cfg.beta2)
         if ckpt.get("scaler") is not None and self.model.precision.scaler is not None:
             self.model.precision.scaler.load_state_dict(ckpt["scaler"])
         if "rng" in ckpt:
             _set_rng_state(ckpt["rng"])
         self.iteration = int(ckpt["iteration"])
         self.last_checkpoint = Path(ckpt["path"])
+        seconds = ckpt.get("seconds")
+        self._elapsed_before = float(seconds) if seconds is not None else _seconds_in_log(
+            self.out_dir / "log.csv", self.iteration)
 
     # -- helpers -----------------------------------------------------------------------------------------
     def lr_scale(self, iteration: int) -> float:
@@ -550,12 +642,26 @@ class Trainer:
         items = [self.val_set[i] for i in range(min(n, len(self.val_set)))]
         return to_batch(tuple(torch.stack(t) for t in zip(*items)), self.device)
 
+    def elapsed(self) -> float:
+        """Training seconds of the whole run so far (a resumed run continues from its checkpoint's time)."""
+        running = time.perf_counter() - self._fit_t0 if self._fit_t0 is not None else 0.0
+        return self._elapsed_before + running
+
     def save(self) -> Path:
-        """Write a checkpoint of the current state (rank 0 only) and prune to the last ``keep_last``."""
+        """Write a checkpoint of the current state (rank 0 only) and prune to the last ``keep_last``.
+
+        A failed write (disk full, read-only, permission) raises ``OSError`` naming the file and the cause;
+        the earlier checkpoints are left as they were (nothing is pruned).
+        """
         path = self.out_dir / "checkpoints" / f"ckpt_{self.iteration:08d}.pt"
         if self.dist.main:
-            save_checkpoint(self.model, self.iteration, self.cfg, path,
-                            extra={"val": dict(self.last_val), "device": describe_device(self.device)})
+            try:
+                save_checkpoint(self.model, self.iteration, self.cfg, path, seconds=self.elapsed(),
+                                extra={"val": dict(self.last_val), "device": describe_device(self.device)})
+            except OSError as err:
+                kept = f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written yet"
+                raise OSError(err.errno, f"{err.strerror}; training stopped at iteration {self.iteration} and {kept}"
+                              " (fix the cause, then resume: CLI --resume)", err.filename) from err
             for old in list_checkpoints(self.out_dir)[:-self.cfg.keep_last]:
                 with suppress_os_errors():
                     old.unlink()
@@ -577,7 +683,7 @@ class Trainer:
 
         cfg, model, d = self.cfg, self.model, self.dist
         total = cfg.iterations if iterations is None else int(iterations)
-        t0 = time.perf_counter()
+        t0 = self._fit_t0 = time.perf_counter()
         history: list[dict] = []
         main = d.main
         if main:
@@ -622,7 +728,7 @@ class Trainer:
                                 refresh=False)
                 last = it == total
                 if main and (it % cfg.log_every == 0 or last):
-                    row = {"iteration": it, "lr": model.lr(), "seconds": round(time.perf_counter() - t0, 3),
+                    row = {"iteration": it, "lr": model.lr(), "seconds": round(self.elapsed(), 3),
                            **{k: float(np.mean(v)) for k, v in window.items()}}
                     train_log.write(row)
                     history.append(row)
@@ -648,6 +754,7 @@ class Trainer:
                 if not same:
                     raise RuntimeError("DDP replicas diverged: the ranks hold different weights")
         finally:
+            self._elapsed_before, self._fit_t0 = self.elapsed(), None
             bar.close()
             if tb is not None:
                 tb.close()

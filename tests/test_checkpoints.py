@@ -551,3 +551,56 @@ def test_load_network_errors(tmp_path, authors_folder):
         load_network(tmp_path / "missing.pt")
     with pytest.raises(ValueError, match="metadata"):
         save_network(EdgeGenerator(base_channels=8, residual_blocks=1), tmp_path / "h.pt", cfg=[1, 2])
+
+
+# ----------------------------------------------------------------------------- safe reads and writes (issue 12)
+def test_a_file_that_is_not_a_checkpoint_or_runs_code_is_named_so(tmp_path):
+    import os
+
+    from edgeconnect_lib.checkpoints import load_checkpoint
+
+    text = tmp_path / "notes.pt"
+    text.write_text("hello world\n")
+    with pytest.raises(ValueError, match="is not a PyTorch checkpoint"):
+        load_checkpoint(text)
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match="the file is empty"):
+        load_checkpoint(tmp_path / "empty.pt")
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    torch.save({"networks": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError) as info:
+        load_checkpoint(tmp_path / "evil.pt")
+    msg = str(info.value)
+    assert "unsupported GLOBAL" in msg and ".system whose module" in msg  # the whole sentence, not cut
+    assert "arbitrary code" in msg and "weights_only=False" in msg
+
+
+def test_a_failed_write_becomes_an_oserror_naming_the_file_and_the_cause(tmp_path, monkeypatch):
+    import errno
+
+    from edgeconnect_lib import checkpoints as ckpt_mod
+    from edgeconnect_lib.checkpoints import atomic_save, write_error
+
+    err = write_error(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos"), tmp_path / "a.pt")
+    assert err.errno == errno.EIO and "inline_container" in err.strerror and err.filename == str(tmp_path / "a.pt")
+    monkeypatch.setattr(ckpt_mod, "_free_bytes", lambda folder: 0.0)
+    err = write_error(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos"), tmp_path / "a.pt")
+    assert err.errno == errno.ENOSPC and err.strerror == "No space left on device"
+    monkeypatch.undo()
+
+    def no_space(obj, f, *a, **k):
+        f.write(b"part")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    atomic_save({"x": torch.ones(1)}, tmp_path / "a.pt")
+    monkeypatch.setattr(ckpt_mod.torch, "save", no_space)
+    with pytest.raises(OSError) as info:
+        atomic_save({"x": torch.zeros(1)}, tmp_path / "a.pt")
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "a.pt")
+    monkeypatch.undo()
+    assert torch.load(tmp_path / "a.pt", weights_only=True)["x"].item() == 1.0
+    assert [p.name for p in tmp_path.iterdir()] == ["a.pt"]

@@ -382,3 +382,30 @@ def test_course_photos_load(tmp_path: Path) -> None:
     assert len(ds) == len(val) >= 4
     s = ds[0]
     assert s.image.shape == (3, 64, 64) and float(s.edge.mean()) > 0.005
+
+
+# ----------------------------------------------------------------------------------------------
+# the scan before training (issue 12)
+# ----------------------------------------------------------------------------------------------
+def test_preflight_names_every_bad_photo_or_drops_them(photo_dir: Path) -> None:
+    from edgeconnect_lib.data import check_image_file, scan_images
+
+    good = sorted(photo_dir.rglob("*.*"))
+    (photo_dir / "cut.png").write_bytes((photo_dir / "p0.png").read_bytes()[:100])  # truncated PNG
+    jpg = (photo_dir / "sub" / "q0.jpg").read_bytes()
+    (photo_dir / "cut.jpg").write_bytes(jpg[: len(jpg) // 2])  # truncated JPEG (header fine)
+    (photo_dir / "junk.webp").write_bytes(b"junk")
+    Image.fromarray(_photo(np.random.default_rng(1), 6, 30)).save(photo_dir / "thin.png")
+    assert all(check_image_file(p, min_side=12) is None for p in good)
+    bad = scan_images(sorted(photo_dir.rglob("*.*")), min_side=12)
+    assert sorted(b.path.name for b in bad) == ["cut.jpg", "cut.png", "junk.webp", "thin.png"]
+    assert "30x6 px" in next(b.reason for b in bad if b.path.name == "thin.png")
+    ds = InpaintingDataset(photo_dir, size=S)
+    with pytest.raises(ImageReadError, match=r"4 of the 10 photos.*cut\.jpg.*cut\.png.*junk\.webp.*thin\.png"):
+        ds.preflight(min_side=12)
+    skip = InpaintingDataset(photo_dir, size=S, on_error="skip")
+    assert len(skip.preflight(min_side=12)) == 4
+    assert len(skip) == 6 and sorted(p.name for p in skip.skipped) == ["cut.jpg", "cut.png", "junk.webp", "thin.png"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing bad is left to meet during training
+        [skip[i] for i in range(len(skip))]

@@ -221,6 +221,70 @@ def test_edge_inpaint_from_an_edge_run_and_load_or_train(photos, tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------
+# issue 12: resume past a bad checkpoint, bad photos up front, file modes, time and settings on resume
+# ----------------------------------------------------------------------------------------------------
+def test_resume_falls_back_to_the_newest_readable_checkpoint(photos, tmp_path):
+    cfg = tiny("edge", iterations=4, save_every=2, keep_last=1)
+    Trainer(cfg, photos, tmp_path, verbose=False).fit()
+    latest = list_checkpoints(tmp_path)[-1]
+    good = tmp_path / "checkpoints" / "ckpt_00000002.pt"
+    atomic_save(load_checkpoint(latest) | {"iteration": 2}, good)  # an intact older one
+    latest.write_bytes(latest.read_bytes()[:200])  # the latest cut short (a full disk, a crash mid-copy)
+    resumed = Trainer(cfg.replace(iterations=6), photos, tmp_path, resume=True, verbose=False)
+    assert resumed.iteration == 2
+    assert any(f"skipped unreadable checkpoint {latest}" in line for line in resumed.log_lines)
+    assert not latest.exists() and latest.with_name(latest.name + ".unreadable").is_file()  # kept, out of the rotation
+    resumed.fit()  # keep_last=1 prunes: the good checkpoints survive, the unreadable file never counts
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["ckpt_00000006.pt"]
+
+
+def test_resume_with_nothing_readable_says_what_to_do(photos, tmp_path):
+    Trainer(tiny("edge", iterations=2), photos, tmp_path, verbose=False).fit()
+    only = list_checkpoints(tmp_path)[-1]
+    only.write_bytes(b"")
+    with pytest.raises(ValueError, match=r"none of the 1 checkpoint\(s\).*resume=PATH"):
+        Trainer(tiny("edge", iterations=4), photos, tmp_path, resume=True, verbose=False)
+
+
+def test_bad_photos_are_found_before_training(photos, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for p in photos.iterdir():
+        (data / p.name).write_bytes(p.read_bytes())
+    (data / "zz_cut.png").write_bytes((photos / "p0.png").read_bytes()[:80])
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(data / "zz_small.png")
+    with pytest.raises(ValueError, match=r"2 of the 8 photos.*zz_cut\.png.*zz_small\.png.*on_error='skip'"):
+        Trainer(tiny("edge", iterations=2), data, tmp_path / "r", verbose=False)
+    trainer = Trainer(tiny("edge", iterations=2, on_error="skip"), data, tmp_path / "r", verbose=False)
+    assert len(trainer.train_set) == 6 and [p.name for p in trainer.train_set.skipped] == ["zz_cut.png", "zz_small.png"]
+    assert any("skipped 2 training photo(s)" in line for line in trainer.log_lines)
+    trainer.fit()
+    with pytest.raises(ValueError, match="on_error"):
+        tiny("edge", on_error="ignore")
+
+
+def test_checkpoints_get_the_usual_file_mode(photos, tmp_path):
+    Trainer(tiny("edge", iterations=1), photos, tmp_path, verbose=False).fit()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert list_checkpoints(tmp_path)[-1].stat().st_mode & 0o777 == 0o666 & ~umask  # 0o644, not mkstemp's 0o600
+
+
+def test_resume_continues_the_time_and_names_changed_settings(photos, tmp_path):
+    cfg = tiny("edge", iterations=2, save_every=2, lr=1e-3)
+    Trainer(cfg, photos, tmp_path, verbose=False).fit()
+    at_ckpt = load_checkpoint(tmp_path)["seconds"]
+    assert at_ckpt > 0
+    resumed = Trainer(cfg.replace(iterations=4, lr=5e-4, beta1=0.5), photos, tmp_path, resume=True, verbose=False)
+    notice = next(line for line in resumed.log_lines if line.startswith("notice:"))
+    assert "lr 0.001 -> 0.0005" in notice and "beta1 0.0 -> 0.5" in notice and "iterations 2 -> 4" in notice
+    resumed.fit()
+    assert resumed.model.optimizers["G_edge"].param_groups[0]["betas"] == (0.5, 0.9)  # the new betas are used
+    secs = [float(r["seconds"]) for r in csv.DictReader((tmp_path / "log.csv").open())]
+    assert len(secs) == 4 and secs[2] >= at_ckpt and secs == sorted(secs)  # no restart at 0
+
+
+# ----------------------------------------------------------------------------------------------------
 # a training process killed part-way, then resumed
 # ----------------------------------------------------------------------------------------------------
 def test_killed_run_resumes_without_losing_anything(photos, tmp_path):
