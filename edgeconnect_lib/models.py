@@ -597,6 +597,22 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int = 4, minimum: int = 16) -> t
     return F.pad(x, (0, W - w, 0, H - h), mode=mode), (h, w)
 
 
+def _warn_about_input(hole: np.ndarray, nearly_all: float, min_side: int) -> None:
+    """``UserWarning``s for inputs whose result is (nearly) all invented or unchanged."""
+    import warnings
+
+    h, w = hole.shape
+    ratio = float(hole.mean()) if hole.size else 0.0
+    if ratio > nearly_all:
+        warnings.warn(f"the hole covers {ratio:.0%} of the image: almost nothing is known, so the result is "
+                      "invented (a mask is non-zero where pixels are missing; is it inverted?)", stacklevel=4)
+    elif ratio == 0.0:
+        warnings.warn("the mask has no hole (all zero): the result is the image unchanged", stacklevel=4)
+    if min(h, w) < min_side:
+        warnings.warn(f"the image is {w}x{h}, smaller than the networks' minimum of {min_side} px per side: it is "
+                      "padded, and the result is mostly invented", stacklevel=4)
+
+
 class EdgeConnect(nn.Module):
     """The full pipeline for inference: edges first, then the image (paper Fig. 2).
 
@@ -633,17 +649,30 @@ class EdgeConnect(nn.Module):
         outputs = self.G_inpaint(mask_image_input(images, edges, masks))
         return composite(outputs, images, masks), outputs, edges
 
+    #: Largest image (pixels, after ``max_side``) :meth:`inpaint` accepts by default: above it, memory and time
+    #: grow past a laptop's (a 5000 x 5000 photo took > 60 s and ~8 GB with the small course network).
+    MAX_PIXELS: int = 4_000_000
+    #: Hole fraction above which :meth:`inpaint` warns that the result is (nearly) all invented.
+    NEARLY_ALL_HOLE: float = 0.95
+    #: Shortest side the networks work at; smaller images are padded, with a warning.
+    MIN_SIDE: int = 16
+
     @torch.no_grad()
-    def inpaint(self, image, mask, edges=None) -> InpaintResult:
+    def inpaint(self, image, mask, edges=None, max_side: int | None = None,
+                max_pixels: int | None = MAX_PIXELS) -> InpaintResult:
         """Inpaint one image of any size.
 
         ``image``: (H, W, 3) float in [0, 1] (NumPy) or (3, H, W) tensor; ``mask``: (H, W), non-zero = hole;
         ``edges``: optional (H, W) edge map to use instead of G_edge's prediction. Canny runs on the gray
         image with the hole masked out (the authors' test-time edges), sigma ``self.sigma``.
-        """
-        from .edges import canny_edges
-        from .images import rgb_to_gray
 
+        ``max_side``: an image whose longer side exceeds it is inpainted at that size (area-downscaled; a
+        pixel is a hole if any pixel it covers is), the result upscaled (bicubic) and used in the hole only:
+        known pixels keep full resolution. ``max_pixels``: a larger image (after ``max_side``) raises a
+        ``ValueError`` saying what to do; ``None``: no limit. Warns (``UserWarning``) when the hole covers
+        more than :attr:`NEARLY_ALL_HOLE` of the image, when there is no hole, and for sides under
+        :attr:`MIN_SIDE` px.
+        """
         img = image.detach().cpu().permute(1, 2, 0).numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
         m = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
         if img.ndim != 3 or img.shape[2] != 3:
@@ -653,19 +682,35 @@ class EdgeConnect(nn.Module):
         if m.shape != img.shape[:2]:
             raise ValueError(f"mask has size {m.shape[1]}x{m.shape[0]} (WxH) but the image {img.shape[1]}x{img.shape[0]}; "
                              "they must match (resize the mask with nearest neighbour)")
+        e = None
+        if edges is not None:
+            e = edges.detach().cpu().numpy() if isinstance(edges, torch.Tensor) else np.asarray(edges)
+            if e.shape != m.shape:
+                raise ValueError(f"edges has shape {e.shape}, the image {m.shape}: they must match")
         img = np.clip(img.astype(np.float32), 0.0, 1.0)
         hole = m != 0
+        _warn_about_input(hole, self.NEARLY_ALL_HOLE, self.MIN_SIDE)
+        h, w = hole.shape
+        if max_side is not None and max(h, w) > max_side:
+            return self._inpaint_downscaled(img, hole, e, max_side, max_pixels)
+        if max_pixels is not None and h * w > max_pixels:
+            raise ValueError(f"the image is {w}x{h} ({h * w / 1e6:.1f} megapixels), above the limit of "
+                             f"{max_pixels / 1e6:.3g} MP: pass max_side=2048 (CLI --max-side 2048) to inpaint a "
+                             "downscaled copy with full-resolution known pixels, resize it, or raise max_pixels "
+                             "(CLI --max-megapixels) if you have the memory")
+        return self._inpaint_full(img, hole, e)
+
+    def _inpaint_full(self, img: np.ndarray, hole: np.ndarray, e: np.ndarray | None) -> InpaintResult:
+        """:meth:`inpaint` at the image's own size (checked inputs: float RGB, bool hole, edges or None)."""
+        from .edges import canny_edges
+        from .images import rgb_to_gray
+
         canny = canny_edges(rgb_to_gray(img), sigma=self.sigma, mask=hole)
         dev = self.device
         t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).to(dev)  # noqa: E731
         images = t(img).permute(2, 0, 1)[None]
         masks, canny_t = t(hole)[None, None], t(canny)[None, None]
-        user_edges = None
-        if edges is not None:
-            e = edges.detach().cpu().numpy() if isinstance(edges, torch.Tensor) else np.asarray(edges)
-            if e.shape != hole.shape:
-                raise ValueError(f"edges has shape {e.shape}, the image {hole.shape}: they must match")
-            user_edges = t(e.astype(np.float32))[None, None]
+        user_edges = t(e.astype(np.float32))[None, None] if e is not None else None
         stack = torch.cat([images, masks, canny_t] + ([user_edges] if user_edges is not None else []), dim=1)
         stack, (h, w) = _pad_to_multiple(stack)
         images_p, masks_p, canny_p = stack[:, :3], stack[:, 3:4], stack[:, 4:5]
@@ -673,6 +718,30 @@ class EdgeConnect(nn.Module):
         merged, outputs, used = self(images_p, masks_p, canny_p, user_p)
         crop = lambda x: x[0, :, :h, :w].permute(1, 2, 0).cpu().numpy()  # noqa: E731
         return InpaintResult(crop(merged), crop(outputs), crop(used)[..., 0], canny, hole)
+
+    def _inpaint_downscaled(self, img: np.ndarray, hole: np.ndarray, e: np.ndarray | None, max_side: int,
+                            max_pixels: int | None) -> InpaintResult:
+        """Inpaint a copy whose longer side is ``max_side``, then fill the full-size hole from it."""
+        h, w = hole.shape
+        scale = max_side / max(h, w)
+        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        if max_pixels is not None and size[0] * size[1] > max_pixels:
+            raise ValueError(f"max_side={max_side} still gives {size[1]}x{size[0]} pixels, above the limit of "
+                             f"{max_pixels / 1e6:.3g} MP: use a smaller max_side")
+        down = lambda a, mode="area": F.interpolate(  # noqa: E731
+            torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None], size=size, mode=mode)
+        up = lambda a, mode="bicubic": F.interpolate(  # noqa: E731
+            torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)).permute(2, 0, 1)[None], size=(h, w),
+            mode=mode, **({} if mode == "nearest" else {"align_corners": False}))[0].permute(1, 2, 0).numpy()
+        small_img = down(img)[0].permute(1, 2, 0).numpy()
+        small_hole = down(hole[..., None])[0, 0].numpy() > 0
+        small_e = down(e.astype(np.float32)[..., None])[0, 0].numpy() > 0.25 if e is not None else None
+        small = self._inpaint_full(small_img, small_hole, small_e)
+        output = np.clip(up(small.output), 0.0, 1.0)
+        merged = np.where(hole[..., None], output, img).astype(np.float32)
+        edges = up(small.edges[..., None], "bilinear")[..., 0]
+        canny = up(small.canny[..., None].astype(np.float32), "nearest")[..., 0] > 0.5
+        return InpaintResult(merged, output, edges, canny, hole)
 
     # -- files -------------------------------------------------------------------------------------------
     def save(self, path: str | Path, **metadata: Any) -> Path:
