@@ -4,24 +4,34 @@
     python -m edgeconnect_lib train --stage edge-inpaint --preset cpu --data course --out runs/ei \\
         --edge-checkpoint runs/edge
     python -m edgeconnect_lib train ... --resume            # continue the run in --out
+    python -m edgeconnect_lib train ... --resume runs/edge/checkpoints/ckpt_00000280.pt   # from that file
     torchrun --nproc_per_node 4 -m edgeconnect_lib train --preset paper ...   # several GPUs (DDP)
     python -m edgeconnect_lib inpaint --checkpoint runs/ei --image photo.jpg --mask hole.png --out out.png
     python -m edgeconnect_lib inpaint --checkpoint runs/ei --image photos/ --mask masks/ --out results/
     python -m edgeconnect_lib presets
 
 Usage errors (a missing file, a mask of the wrong size, an unknown option value) print one line starting
-with ``error:`` and exit with status 2; a diverged training run exits with status 1.
+with ``error:`` and exit with status 2; a diverged training run, and a failure of the system (disk full,
+read-only filesystem, no permission: the line names the file and the cause) exit with status 1. Nothing
+written before is lost: checkpoints and results are written to a temporary file and renamed.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import os
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS"]
+
+#: File endings an inpainted result can be written as.
+OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
 class CliError(Exception):
@@ -64,8 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default=None, help="mixed precision")
     t.add_argument("--num-workers", type=int, default=None, help="DataLoader worker processes")
     t.add_argument("--save-every", type=int, default=None, help="iterations between checkpoints")
-    t.add_argument("--resume", action="store_true",
-                   help="continue from the latest checkpoint in --out (starts afresh when there is none)")
+    t.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
+                   help="continue from the newest readable checkpoint in --out (unreadable newer ones are skipped "
+                        "and named; starts afresh when there is none), or from the CHECKPOINT file given")
+    t.add_argument("--skip-bad-images", action="store_true",
+                   help="skip (and list) photos that cannot be read or are too small, instead of stopping before "
+                        "training with the list (same as --set on_error=skip)")
     t.add_argument("--edge-checkpoint", default=None,
                    help="trained edge model (run folder or file) for --stage edge-inpaint / joint")
     t.add_argument("--inpaint-checkpoint", default=None,
@@ -77,7 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("inpaint", help="fill the holes of images with a trained model",
                        description="Inpaint one image or a folder of images. A mask pixel that is non-zero is a hole. "
                                    "Folders are paired by file name (stem) when every image has a mask of the same "
-                                   "name, otherwise by sorted order, as the authors' test script.")
+                                   "name, by sorted order (with a note) when no name matches, as the authors' test "
+                                   "script; an error lists the images without a mask otherwise. Results are NAME.png "
+                                   "in the --out folder; they never replace an input file.")
     i.add_argument("--checkpoint", default=None,
                    help="a checkpoint (file or run folder) holding both generators: stage edge-inpaint or joint, "
                         "or a file written by EdgeConnect.save")
@@ -87,9 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--mask", required=True, help="a mask file or a folder of masks (PNG, non-zero = hole)")
     i.add_argument("--edges", default=None,
                    help="edge map(s) to use instead of the edge generator's (file or folder; non-zero = edge)")
-    i.add_argument("--out", required=True, type=Path, help="output file (one image) or folder")
+    i.add_argument("--out", required=True, type=Path,
+                   help="output file for one image (.png, .jpg, ...), else a folder (created if needed)")
     i.add_argument("--pair", choices=("auto", "name", "sorted"), default="auto",
-                   help="how folders of images and masks are paired (default: by name when possible)")
+                   help="how folders of images and masks are paired (default: by name, by sorted order only when "
+                        "no name matches)")
+    i.add_argument("--max-side", type=int, default=None, metavar="PX",
+                   help="inpaint images whose longer side exceeds PX at that size (the hole is filled from the "
+                        "downscaled result; known pixels keep full resolution)")
+    i.add_argument("--max-megapixels", type=float, default=None, metavar="MP",
+                   help="refuse larger images (after --max-side) instead of running out of memory "
+                        "(default 4, EdgeConnect.MAX_PIXELS)")
     i.add_argument("--save-edges", action="store_true", help="also write NAME_edges.png (the edges used)")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
 
@@ -116,6 +140,8 @@ def _config_from_args(args: argparse.Namespace):
         overrides[key.strip().replace("-", "_")] = tuple(value) if isinstance(value, list) else value
     if args.no_progress:
         overrides["progress"] = False
+    if args.skip_bad_images:
+        overrides["on_error"] = "skip"
     return get_config(args.preset, **overrides)
 
 
@@ -144,9 +170,11 @@ def _train(args: argparse.Namespace) -> int:
                        "file, or 'course')")
     _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
     _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
+    if args.resume is not True and args.resume is not False:
+        _check_checkpoint_arg("--resume", args.resume)
     trainer = Trainer(cfg, args.data, args.out, val_data=args.val_data, edge_checkpoint=args.edge_checkpoint,
                       inpaint_checkpoint=args.inpaint_checkpoint, resume=args.resume)
-    if args.resume and trainer.iteration == 0 and trainer.dist.main:
+    if args.resume is True and trainer.iteration == 0 and trainer.dist.main:
         print(f"no checkpoint in {args.out}: starting from iteration 0", flush=True)
     try:
         result = trainer.fit()
@@ -176,15 +204,42 @@ def _files(source: str, what: str) -> list[Path]:
 
 
 def _pair(images: list[Path], others: list[Path], what: str, mode: str) -> list[Path]:
-    """One ``others`` file per image: by stem (``name``) or by sorted order (``sorted``)."""
+    """One ``others`` file per image.
+
+    ``auto``: by file stem when every image has a same-named file; by sorted order (with a note) only when
+    *no* name matches; a ``CliError`` listing the unmatched images otherwise (never a silent mix).
+    ``name``: by stem only. ``sorted``: by sorted order. A single file serves every image.
+    """
     if len(others) == 1 and len(images) == 1:
         return others
-    by_stem = {p.stem: p for p in others}
-    if mode in ("auto", "name") and all(p.stem in by_stem for p in images):
-        return [by_stem[p.stem] for p in images]
-    if mode == "name":
-        missing = [p.name for p in images if p.stem not in by_stem][:3]
-        raise CliError(f"--pair name: no {what} named like {missing} (a {what} must have the image's file stem)")
+    by_stem: dict[str, list[Path]] = {}
+    for p in others:
+        by_stem.setdefault(p.stem, []).append(p)
+    named = [p for p in images if p.stem in by_stem]
+    if mode == "sorted" or (mode == "auto" and not named):
+        paired = _pair_sorted(images, others, what)
+        if mode == "auto" and len(others) > 1:
+            print(f"note: no {what} is named like an image, so they are paired by sorted order ({images[0].name} + "
+                  f"{paired[0].name}, {images[-1].name} + {paired[-1].name}); name each {what} like its image "
+                  "to pair by name", flush=True)
+        return paired
+    unmatched = [p.name for p in images if p.stem not in by_stem]
+    if unmatched:
+        stems = {p.stem for p in images}
+        unused = sorted(p.name for p in others if p.stem not in stems)
+        raise CliError(f"{len(unmatched)} of {len(images)} images have no {what} of the same name: "
+                       f"{', '.join(unmatched)}" + (f" (unused {what}s: {', '.join(unused)})" if unused else "")
+                       + f"; name each {what} like its image (cat.jpg -> cat.png), or give --pair sorted to pair "
+                       "every file by sorted order (--pair name: by name only)")
+    shared = sorted({s for s in (p.stem for p in images) if len(by_stem[s]) > 1})
+    if shared:
+        raise CliError(f"several {what}s have the same name: "
+                       + "; ".join(", ".join(str(p) for p in by_stem[s]) for s in shared)
+                       + f": keep one {what} per image name")
+    return [by_stem[p.stem][0] for p in images]
+
+
+def _pair_sorted(images: list[Path], others: list[Path], what: str) -> list[Path]:
     if len(others) == 1:
         return others * len(images)
     if len(others) != len(images):
@@ -193,40 +248,140 @@ def _pair(images: list[Path], others: list[Path], what: str, mode: str) -> list[
     return sorted(others)
 
 
-def _inpaint(args: argparse.Namespace) -> int:
+def _targets(images: list[Path], image_arg: str, out: Path) -> list[Path]:
+    """The result file of each image: ``--out`` itself for one image file and an image file name, else
+    ``--out/STEM.png``. A ``CliError`` for an output path that cannot be what is asked."""
+    single = len(images) == 1 and Path(image_arg).is_file()
+    suffix = out.suffix.lower()
+    if single and suffix in OUTPUT_EXTENSIONS:
+        if out.is_dir():
+            raise CliError(f"--out {out} is an existing folder, not a file: give a new file name (e.g. "
+                           f"{out / (images[0].stem + '.png')}), or a folder name without an image extension")
+        return [out]
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is an existing file, but a folder is needed for "
+                       f"{'a folder of images' if not single else 'this name'}: give a folder")
+    if suffix and not out.is_dir():
+        if single:
+            raise CliError(f"--out {out}: {suffix!r} is not an image extension ({', '.join(OUTPUT_EXTENSIONS)}): "
+                           "give an image file name (result.png), or a folder name without an extension")
+        raise CliError(f"--out {out}: --image is a folder of {len(images)} images, so --out must be a folder "
+                       "(a name without an extension, or an existing folder)")
+    return [out / f"{p.stem}.png" for p in images]
+
+
+def _edges_target(target: Path) -> Path:
+    return target.with_name(f"{target.stem}_edges.png")
+
+
+def _check_outputs(args: argparse.Namespace, images: list[Path], targets: list[Path], inputs: list[Path]) -> None:
+    """Refuse two results for one file, a result that would replace an input, and --out = an input folder."""
+    writes: dict[Path, list[Path]] = {}
+    for img, target in zip(images, targets):
+        writes.setdefault(target.resolve(), []).append(img)
+        if args.save_edges:
+            writes.setdefault(_edges_target(target).resolve(), []).append(img)
+    clashes = [f"{', '.join(p.name for p in srcs)} -> {dst}" for dst, srcs in writes.items() if len(srcs) > 1]
+    if clashes:
+        raise CliError("these images would write the same result file: " + "; ".join(clashes)
+                       + " (results are named STEM.png): rename them or inpaint them in separate runs")
+    sources = {p.resolve() for p in inputs}
+    for dst in writes:
+        if dst in sources:
+            raise CliError(f"--out {args.out} would overwrite the input file {dst}: choose another --out "
+                           "(results never replace inputs)")
+    out = args.out.resolve()
+    for option, value in (("--image", args.image), ("--mask", args.mask), ("--edges", args.edges)):
+        if value is not None and Path(value).is_dir() and Path(value).resolve() == out:
+            raise CliError(f"--out {args.out} is the {option} folder: results would be mixed with the inputs (and "
+                           "read as inputs next time): choose another folder")
+
+
+def _check_sizes(images: list[Path], max_side: int | None, max_pixels: int | None) -> None:
+    """Refuse, before any work, images too large to inpaint here (size from the file header)."""
+    from PIL import Image
+
+    if max_pixels is None:
+        return
+    big = []
+    for path in images:
+        try:
+            with Image.open(path) as im:
+                w, h = im.size
+        except Exception:  # unreadable: reported with its name when it is loaded
+            continue
+        if max_side is not None and max(w, h) > max_side:
+            scale = max_side / max(w, h)
+            w, h = max(1, round(w * scale)), max(1, round(h * scale))
+        if w * h > max_pixels:
+            big.append(f"{path.name} ({w}x{h})")
+    if big:
+        raise CliError(f"{len(big)} image(s) above the limit of {max_pixels / 1e6:.3g} megapixels: {', '.join(big)}; "
+                       "give --max-side 2048 (inpaint a downscaled copy; known pixels keep full resolution), "
+                       "resize them, or raise --max-megapixels if you have the memory")
+
+
+def _write_image(arr, path: Path) -> None:
+    """Write a float RGB/gray array in [0, 1] to ``path`` atomically (temporary file, rename): a failed
+    write leaves nothing half-written and no earlier result is touched."""
     import numpy as np
     from PIL import Image
 
+    from .checkpoints import new_file_mode
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = Image.registered_extensions()[path.suffix.lower()]
+    im = Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            im.save(f, format=fmt)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise OSError(err.errno, err.strerror or _first_line(err), str(path)) from err
+
+
+def _load_pipeline(args: argparse.Namespace, device):
+    from .models import EdgeConnect
+
+    if args.checkpoint is not None:
+        _check_checkpoint_arg("--checkpoint", args.checkpoint)
+        return EdgeConnect.load(args.checkpoint, device=device)
+    if args.edge_checkpoint and args.inpaint_checkpoint:
+        _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
+        _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
+        return EdgeConnect.from_checkpoints(args.edge_checkpoint, args.inpaint_checkpoint, device=device)
+    raise CliError("give --checkpoint (a stage edge-inpaint / joint run), or both --edge-checkpoint and "
+                   "--inpaint-checkpoint")
+
+
+def _inpaint(args: argparse.Namespace) -> int:
     from .images import load_image
     from .masks import load_mask
     from .models import EdgeConnect
     from .utils import pick_device
 
-    device = pick_device(args.device)
-    if args.checkpoint is not None:
-        _check_checkpoint_arg("--checkpoint", args.checkpoint)
-        pipeline = EdgeConnect.load(args.checkpoint, device=device)
-    elif args.edge_checkpoint and args.inpaint_checkpoint:
-        _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
-        _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
-        pipeline = EdgeConnect.from_checkpoints(args.edge_checkpoint, args.inpaint_checkpoint, device=device)
-    else:
-        raise CliError("give --checkpoint (a stage edge-inpaint / joint run), or both --edge-checkpoint and "
-                       "--inpaint-checkpoint")
-
+    if args.max_side is not None and args.max_side < 16:
+        raise CliError(f"--max-side {args.max_side}: must be at least 16 (pixels of the longer side)")
+    max_pixels = EdgeConnect.MAX_PIXELS if args.max_megapixels is None else int(args.max_megapixels * 1e6)
+    if max_pixels <= 0:
+        raise CliError(f"--max-megapixels {args.max_megapixels}: must be positive")
     images = _files(args.image, "image")
-    masks = _pair(images, _files(args.mask, "mask"), "mask", args.pair)
-    edges = _pair(images, _files(args.edges, "edges"), "edge map", args.pair) if args.edges else [None] * len(images)
-    single = len(images) == 1 and Path(args.image).is_file()
-    out_is_file = single and args.out.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-    if not out_is_file:
-        args.out.mkdir(parents=True, exist_ok=True)
+    mask_files = _files(args.mask, "mask")
+    masks = _pair(images, mask_files, "mask", args.pair)
+    edge_files = _files(args.edges, "edges") if args.edges else []
+    edges = _pair(images, edge_files, "edge map", args.pair) if args.edges else [None] * len(images)
+    targets = _targets(images, args.image, args.out)
+    _check_outputs(args, images, targets, images + mask_files + edge_files)
+    _check_sizes(images, args.max_side, max_pixels)
+    pipeline = _load_pipeline(args, pick_device(args.device))
 
-    def save(arr: np.ndarray, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
-
-    for img_path, mask_path, edge_path in zip(images, masks, edges):
+    for img_path, mask_path, edge_path, target in zip(images, masks, edges, targets):
         image = load_image(img_path)
         mask = load_mask(mask_path)
         if mask.shape != image.shape[:2]:
@@ -238,13 +393,40 @@ def _inpaint(args: argparse.Namespace) -> int:
             if edge.shape != mask.shape:
                 raise CliError(f"edge map {edge_path} is {edge.shape[1]}x{edge.shape[0]} but image {img_path} is "
                                f"{image.shape[1]}x{image.shape[0]}")
-        result = pipeline.inpaint(image, mask, edges=edge)
-        target = args.out if out_is_file else args.out / f"{img_path.stem}.png"
-        save(result.image, target)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = pipeline.inpaint(image, mask, edges=edge, max_side=args.max_side, max_pixels=max_pixels)
+        for w in caught:
+            print(f"warning: {img_path.name}: {w.message}", file=sys.stderr, flush=True)
+        _write_image(result.image, target)
         if args.save_edges:
-            save(1.0 - result.edges, target.with_name(f"{target.stem}_edges.png"))
+            _write_image(1.0 - result.edges, _edges_target(target))
         print(f"{img_path} + {mask_path.name} -> {target}", flush=True)
     return 0
+
+
+#: What to do about an OS-level failure, by errno.
+_OS_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space or write to another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space or write to another disk",
+    errno.EROFS: "the filesystem is read-only: write to another folder",
+    errno.EACCES: "no permission: check the permissions of the file and its folder, or write elsewhere",
+    errno.EPERM: "not permitted: check the permissions of the file and its folder, or write elsewhere",
+}
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+def describe_os_error(err: OSError) -> str:
+    """One line for an ``OSError``: the path, the cause and what to do (``/x/a.pt: No space left ... (...)``)."""
+    cause = err.strerror or _first_line(err)
+    where = os.fspath(err.filename) if err.filename is not None else None
+    if where is not None and err.filename2 is not None:
+        where += f" -> {os.fspath(err.filename2)}"
+    hint = _OS_HINTS.get(err.errno)
+    return (f"{where}: {cause}" if where else cause) + (f" ({hint})" if hint else "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -264,9 +446,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, ValueError, ImageReadError) as err:
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"error: {msg}", file=sys.stderr)
+    except OSError as err:
+        if isinstance(err, FileNotFoundError) and err.errno is None:  # ours: a message naming the file and the fix
+            print(f"error: {_first_line(err)}", file=sys.stderr)
+            return 2
+        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        return 2 if isinstance(err, FileNotFoundError) else 1
+    except (ValueError, ImageReadError) as err:
+        print(f"error: {_first_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
