@@ -1,0 +1,672 @@
+"""Score inpainting methods per hole-ratio bucket, as in the EdgeConnect paper's quantitative comparison.
+
+EdgeConnect (Nazeri et al. 2019, Sec. 4.1, Table 1) reports L1, SSIM, PSNR and FID of each method on
+Liu et al.'s irregular masks, one row per hole-ratio bucket (10-20%, ..., 50-60%). This module rebuilds
+that comparison for the course, *inside the hole*, where a method actually has to invent pixels:
+
+* an **evaluation set** (:func:`make_eval_set`): every photo's centre square (the geometry of
+  ``InpaintingDataset(train=False)``) with ``masks_per_bucket`` irregular holes per bucket of
+  :data:`~edgeconnect_lib.masks.HOLE_BUCKETS`, each drawn from
+  ``numpy.random.default_rng([seed, photo_index, bucket_index, k])``, so every run scores the same set;
+* **methods**, each a callable ``(image, mask) -> image`` that returns the composite (known pixels kept
+  exactly): the classical baselines :func:`telea` and :func:`ns` (OpenCV's ``cv2.inpaint``, Telea 2004
+  and Navier-Stokes, Bertalmio et al. 2001), :func:`mean_fill` (the known region's mean colour: a method
+  that scores below it has a bug), and our pipeline, :func:`pipeline_method` (predicted, true or no edges);
+* **scores** per item (:func:`score`): PSNR over the hole pixels, SSIM (scikit-image) on the hole's
+  bounding box, mean L1 over the hole pixels; :func:`evaluate` -> rows, :func:`summarize` -> means per
+  (method, bucket) plus an ``"all"`` bucket, :func:`to_markdown` / :func:`to_csv`, and :func:`wins`;
+* **FID** (Heusel et al. 2017, the paper's fourth metric) only when an Inception file is present locally:
+  NVIDIA's TorchScript ``inception-2015-12-05.pt`` (StyleGAN2-ADA metrics) at ``inception_path=`` or
+  ``$EDGECONNECT_INCEPTION``. Nothing is ever downloaded; without the file the result is labelled
+  :data:`FID_SKIPPED`.
+
+The command line (``python -m edgeconnect_lib evaluate ...``, or :func:`main`) prints the per-bucket table::
+
+    python -m edgeconnect_lib evaluate --checkpoint data/checkpoints/edgeconnect.pt --photos test \\
+        --size 256 --masks-per-bucket 2 --methods ours,ours_true_edges,telea,ns,mean
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
+
+import cv2
+import numpy as np
+
+from .course_data import course_images, data_dir
+from .data import list_image_files
+from .edges import canny_edges
+from .images import ImageReadError, load_image, rgb_to_gray
+from .masks import HOLE_BUCKETS, irregular_mask
+
+__all__ = [
+    "Bucket",
+    "Method",
+    "EvalItem",
+    "FIDResult",
+    "METRICS",
+    "METHOD_NAMES",
+    "EDGE_CHOICES",
+    "FID_SKIPPED",
+    "INCEPTION_ENV",
+    "bucket_label",
+    "center_square",
+    "make_eval_set",
+    "composite_known",
+    "telea",
+    "ns",
+    "mean_fill",
+    "pipeline_method",
+    "build_methods",
+    "hole_psnr",
+    "hole_l1",
+    "hole_bbox",
+    "hole_bbox_ssim",
+    "score",
+    "evaluate",
+    "summarize",
+    "to_markdown",
+    "to_csv",
+    "wins",
+    "verdict",
+    "frechet_distance",
+    "inception_path_from_env",
+    "load_inception",
+    "inception_features",
+    "fid",
+    "add_arguments",
+    "run",
+    "main",
+]
+
+Bucket = tuple[float, float]
+#: A method: ``(image H x W x 3 float in [0, 1], mask H x W bool, True = hole) -> composite image``.
+Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+#: The scores of :func:`score`, and whether higher is better.
+METRICS: dict[str, bool] = {"psnr": True, "ssim": True, "l1": False}
+_METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1"}
+
+#: Method names the command line knows (see :func:`build_methods`).
+METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "mean")
+#: The edge maps :func:`pipeline_method` can feed G_inpaint.
+EDGE_CHOICES: tuple[str, ...] = ("predicted", "true", "none")
+
+#: Environment variable naming the local Inception file for FID.
+INCEPTION_ENV = "EDGECONNECT_INCEPTION"
+#: The label of an FID that was not computed because no Inception file is present.
+FID_SKIPPED = f"skipped: no Inception file (set {INCEPTION_ENV}=...)"
+#: SSIM's default window is 7 x 7: the hole's bounding box is padded to at least this size.
+MIN_SSIM_SIDE = 7
+INCEPTION_SIZE = 299
+
+
+class EvalItem(NamedTuple):
+    """One photo with one hole: ``image`` (H, W, 3) float32 in [0, 1], ``mask`` (H, W) bool (True = hole),
+    ``bucket`` the hole-ratio range it was drawn in, ``k`` its number within the bucket."""
+
+    name: str
+    bucket: Bucket
+    image: np.ndarray
+    mask: np.ndarray
+    k: int = 0
+
+
+class FIDResult(NamedTuple):
+    """An FID value, or ``None`` with ``label`` saying why it was skipped."""
+
+    value: float | None
+    label: str
+
+
+def bucket_label(bucket: Bucket | str) -> str:
+    """``(0.1, 0.2)`` -> ``"10-20%"``; a string (e.g. ``"all"``) is returned as it is."""
+    if isinstance(bucket, str):
+        return bucket
+    lo, hi = bucket
+    return f"{round(lo * 100)}-{round(hi * 100)}%"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The evaluation set
+# ----------------------------------------------------------------------------------------------------------
+def center_square(image: np.ndarray, size: int) -> np.ndarray:
+    """The centre square of ``image``'s short side, resized to ``size x size``, float32 in [0, 1].
+
+    The geometry of ``InpaintingDataset(train=False)``: area averaging to shrink, bilinear to enlarge.
+    """
+    image = np.asarray(image, dtype=np.float32)
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    crop = image[top: top + side, left: left + side]
+    if side != size:
+        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+        crop = cv2.resize(crop, (size, size), interpolation=interp)
+    return np.ascontiguousarray(np.clip(crop, 0.0, 1.0), dtype=np.float32)
+
+
+def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r}: must be an int >= {minimum}")
+    return int(value)
+
+
+def _photo(photo: str | Path | np.ndarray, index: int) -> tuple[str, np.ndarray]:
+    if isinstance(photo, np.ndarray):
+        if photo.ndim != 3 or photo.shape[2] != 3:
+            raise ValueError(f"photo {index}: an array must be H x W x 3 RGB in [0, 1], got shape {photo.shape}")
+        return f"photo{index}", photo
+    return Path(photo).name, load_image(photo)
+
+
+def make_eval_set(
+    photos: Sequence[str | Path | np.ndarray],
+    size: int = 256,
+    buckets: Sequence[Bucket] = HOLE_BUCKETS,
+    masks_per_bucket: int = 2,
+    seed: int = 0,
+) -> list[EvalItem]:
+    """The fixed evaluation set: ``len(photos) x len(buckets) x masks_per_bucket`` items.
+
+    Each photo (a path, or an RGB array named ``photo<i>``) is reduced to its centre square at ``size``
+    (:func:`center_square`); hole ``k`` of bucket ``b`` is ``irregular_mask(size, size, bucket, rng)`` with
+    ``rng = numpy.random.default_rng([seed, photo_index, b, k])``, so the set is the same on every run and
+    one photo's holes do not depend on the others. Order: photo, then bucket, then k.
+    """
+    size = _check_positive_int("size", size, MIN_SSIM_SIDE)
+    masks_per_bucket = _check_positive_int("masks_per_bucket", masks_per_bucket)
+    seed = _check_positive_int("seed", seed, 0)
+    if len(photos) == 0:
+        raise ValueError("make_eval_set: no photos given")
+    buckets = [tuple(float(v) for v in b) for b in buckets]
+    items = []
+    for p, photo in enumerate(photos):
+        name, rgb = _photo(photo, p)
+        image = center_square(rgb, size)
+        for b, bucket in enumerate(buckets):
+            for k in range(masks_per_bucket):
+                rng = np.random.default_rng([seed, p, b, k])
+                mask = irregular_mask(size, size, bucket, rng)
+                items.append(EvalItem(name, bucket, image, mask, k))
+    return items
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Methods
+# ----------------------------------------------------------------------------------------------------------
+def _check_pair(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    image = np.asarray(image, dtype=np.float32)
+    mask = np.asarray(mask) != 0
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must be H x W x 3 (RGB in [0, 1]), got shape {image.shape}")
+    if mask.shape != image.shape[:2]:
+        raise ValueError(f"mask has shape {mask.shape}, the image {image.shape[:2]}: they must match")
+    return image, mask
+
+
+def composite_known(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``filled`` in the hole, ``image``'s own pixels (bit for bit) elsewhere, float32."""
+    image, mask = _check_pair(image, mask)
+    return np.where(mask[..., None], np.asarray(filled, dtype=np.float32), image).astype(np.float32)
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def _cv2_inpaint(image: np.ndarray, mask: np.ndarray, flag: int, radius: float) -> np.ndarray:
+    image, mask = _check_pair(image, mask)
+    bgr = np.ascontiguousarray(_to_uint8(image)[..., ::-1])  # OpenCV works in BGR order
+    filled = cv2.inpaint(bgr, mask.astype(np.uint8) * 255, radius, flag)
+    rgb = filled[..., ::-1].astype(np.float32) / 255.0
+    return composite_known(rgb, image, mask)
+
+
+def telea(image: np.ndarray, mask: np.ndarray, radius: float = 3.0) -> np.ndarray:
+    """Telea's (2004) fast-marching inpainting, ``cv2.inpaint(..., INPAINT_TELEA)`` on uint8, radius 3."""
+    return _cv2_inpaint(image, mask, cv2.INPAINT_TELEA, radius)
+
+
+def ns(image: np.ndarray, mask: np.ndarray, radius: float = 3.0) -> np.ndarray:
+    """Navier-Stokes inpainting (Bertalmio et al. 2001), ``cv2.inpaint(..., INPAINT_NS)`` on uint8, radius 3."""
+    return _cv2_inpaint(image, mask, cv2.INPAINT_NS, radius)
+
+
+def mean_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The hole filled with the mean colour of the known region (the floor any learned method must beat)."""
+    image, mask = _check_pair(image, mask)
+    known = image[~mask]
+    colour = known.mean(axis=0) if len(known) else np.full(3, 0.5, dtype=np.float32)
+    return composite_known(np.broadcast_to(colour, image.shape), image, mask)
+
+
+def pipeline_method(ec: Any, edges: str = "predicted") -> Method:
+    """Our pipeline as a method: ``ec.inpaint(image, mask, edges=...)`` of an ``EdgeConnect``.
+
+    ``edges``: ``"predicted"`` (G_edge draws the edges in the hole: the full EdgeConnect), ``"true"``
+    (the full Canny map of the ground-truth gray image at ``ec.sigma``: the paper's upper bound, Sec. 4.2),
+    ``"none"`` (an all-zero edge map: G_inpaint alone).
+    """
+    if edges not in EDGE_CHOICES:
+        raise ValueError(f"edges={edges!r}: choose one of {', '.join(EDGE_CHOICES)}")
+
+    def method(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        image, mask = _check_pair(image, mask)
+        edge_map = None
+        if edges == "true":
+            edge_map = canny_edges(rgb_to_gray(image), sigma=ec.sigma).astype(np.float32)
+        elif edges == "none":
+            edge_map = np.zeros(mask.shape, dtype=np.float32)
+        return composite_known(ec.inpaint(image, mask, edges=edge_map).image, image, mask)
+
+    method.__name__ = f"edgeconnect_{edges}_edges"
+    return method
+
+
+def build_methods(names: Iterable[str], ec: Any = None) -> dict[str, Method]:
+    """Methods by name (:data:`METHOD_NAMES`); the ``ours*`` ones need the pipeline ``ec``."""
+    fixed: dict[str, Method] = {"telea": telea, "ns": ns, "mean": mean_fill}
+    edges_of = {"ours": "predicted", "ours_true_edges": "true", "ours_no_edges": "none"}
+    methods: dict[str, Method] = {}
+    for name in names:
+        if name in fixed:
+            methods[name] = fixed[name]
+        elif name in edges_of:
+            if ec is None:
+                raise ValueError(f"method {name!r} needs an EdgeConnect pipeline (a checkpoint)")
+            methods[name] = pipeline_method(ec, edges_of[name])
+        else:
+            raise ValueError(f"unknown method {name!r}: choose from {', '.join(METHOD_NAMES)}")
+    return methods
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Scores inside the hole
+# ----------------------------------------------------------------------------------------------------------
+def _hole_pixels(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
+    mask = np.asarray(mask) != 0
+    if pred.shape != target.shape or pred.shape[:2] != mask.shape:
+        raise ValueError(f"shapes differ: pred {pred.shape}, target {target.shape}, mask {mask.shape}")
+    if not mask.any():
+        raise ValueError("the mask has no hole pixel: nothing to score")
+    return pred[mask], target[mask]
+
+
+def hole_psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """``10 log10(1 / MSE)`` over the hole pixels (all channels), data range 1; ``inf`` when exact."""
+    p, t = _hole_pixels(pred, target, mask)
+    mse = float(np.mean((p - t) ** 2))
+    return math.inf if mse == 0.0 else 10.0 * math.log10(1.0 / mse)
+
+
+def hole_l1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute error over the hole pixels (all channels), in [0, 1]."""
+    p, t = _hole_pixels(pred, target, mask)
+    return float(np.mean(np.abs(p - t)))
+
+
+def _padded_range(lo: int, hi: int, minimum: int, length: int) -> tuple[int, int]:
+    """``[lo, hi)`` grown about its centre to at least ``minimum`` pixels, kept inside ``[0, length)``."""
+    need = minimum - (hi - lo)
+    if need > 0:
+        lo -= need // 2
+        hi += need - need // 2
+        shift = max(0, -lo) - max(0, hi - length)
+        lo, hi = lo + shift, hi + shift
+    return max(0, lo), min(length, hi)
+
+
+def hole_bbox(mask: np.ndarray, minimum: int = MIN_SSIM_SIDE) -> tuple[slice, slice]:
+    """Row and column slices of the hole's bounding box, padded to at least ``minimum x minimum`` pixels
+    inside the image."""
+    mask = np.asarray(mask) != 0
+    if not mask.any():
+        raise ValueError("the mask has no hole pixel: nothing to score")
+    height, width = mask.shape
+    if height < minimum or width < minimum:
+        raise ValueError(f"the image is {width} x {height}; SSIM needs at least {minimum} x {minimum} pixels")
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    r0, r1 = _padded_range(int(rows[0]), int(rows[-1]) + 1, minimum, height)
+    c0, c1 = _padded_range(int(cols[0]), int(cols[-1]) + 1, minimum, width)
+    return slice(r0, r1), slice(c0, c1)
+
+
+def hole_bbox_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """SSIM (``skimage.metrics.structural_similarity``, 7 x 7 window, RGB, data range 1) on the hole's
+    bounding box (:func:`hole_bbox`)."""
+    from skimage.metrics import structural_similarity
+
+    rows, cols = hole_bbox(mask)
+    p = np.asarray(pred, np.float64)[rows, cols]
+    t = np.asarray(target, np.float64)[rows, cols]
+    return float(structural_similarity(p, t, channel_axis=-1, data_range=1.0))
+
+
+def score(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """``{"psnr", "ssim", "l1"}`` of one result, all inside the hole."""
+    return {"psnr": hole_psnr(pred, target, mask), "ssim": hole_bbox_ssim(pred, target, mask),
+            "l1": hole_l1(pred, target, mask)}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Evaluation, summary, tables
+# ----------------------------------------------------------------------------------------------------------
+def evaluate(
+    methods: Mapping[str, Method],
+    eval_set: Sequence[EvalItem],
+    outputs: dict[str, list[np.ndarray]] | None = None,
+) -> list[dict[str, Any]]:
+    """Run every method on every item; one row per (method, item).
+
+    A row: ``method``, ``photo``, ``bucket`` (label, e.g. ``"10-20%"``), ``k``, ``hole_ratio``, ``psnr``,
+    ``ssim``, ``l1``. Pass a dict as ``outputs`` to keep each method's composites (in item order), e.g. for
+    :func:`fid`.
+    """
+    if not methods:
+        raise ValueError("evaluate: no methods given")
+    rows = []
+    for name, method in methods.items():
+        kept = outputs.setdefault(name, []) if outputs is not None else None
+        for item in eval_set:
+            result = np.asarray(method(item.image, item.mask), dtype=np.float32)
+            if result.shape != item.image.shape:
+                raise ValueError(f"method {name!r} returned shape {result.shape} for an image {item.image.shape}")
+            row = {"method": name, "photo": item.name, "bucket": bucket_label(item.bucket), "k": item.k,
+                   "hole_ratio": float(item.mask.mean())}
+            row.update(score(result, item.image, item.mask))
+            rows.append(row)
+            if kept is not None:
+                kept.append(result)
+    return rows
+
+
+def summarize(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Means per (method, bucket), then per method over all rows (bucket ``"all"``).
+
+    Returns one dict per (method, bucket): ``method``, ``bucket``, ``n``, ``psnr``, ``ssim``, ``l1``, in the
+    order methods and buckets first appear in ``rows``.
+    """
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    buckets = list(dict.fromkeys(r["bucket"] for r in rows)) + ["all"]
+    summary = []
+    for method in methods:
+        mine = [r for r in rows if r["method"] == method]
+        for bucket in buckets:
+            group = mine if bucket == "all" else [r for r in mine if r["bucket"] == bucket]
+            if not group:
+                continue
+            entry: dict[str, Any] = {"method": method, "bucket": bucket, "n": len(group)}
+            entry.update({m: float(np.mean([r[m] for r in group])) for m in METRICS})
+            summary.append(entry)
+    return summary
+
+
+def _grid(summary: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], dict[tuple[str, str], Mapping]]:
+    methods = list(dict.fromkeys(s["method"] for s in summary))
+    buckets = list(dict.fromkeys(s["bucket"] for s in summary))
+    return methods, buckets, {(s["method"], s["bucket"]): s for s in summary}
+
+
+def _fmt(metric: str, value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}" if metric == "psnr" else f"{value:.3f}" if metric == "ssim" else f"{value:.4f}"
+
+
+def to_markdown(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str] = tuple(METRICS)) -> str:
+    """A markdown table: one row per hole-ratio bucket, one column per (metric, method)."""
+    methods, buckets, cell = _grid(summary)
+    header = ["hole ratio", "n"] + [f"{_METRIC_TITLES[m]} {meth}" for m in metrics for meth in methods]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for b in buckets:
+        n = next((cell[(meth, b)]["n"] for meth in methods if (meth, b) in cell), 0)
+        values = [_fmt(m, cell[(meth, b)][m] if (meth, b) in cell else None) for m in metrics for meth in methods]
+        lines.append("| " + " | ".join([b, str(n)] + values) + " |")
+    return "\n".join(lines)
+
+
+def to_csv(summary: Sequence[Mapping[str, Any]]) -> str:
+    """CSV, one line per (method, bucket): ``method,bucket,n,psnr,ssim,l1``."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["method", "bucket", "n", *METRICS])
+    for s in summary:
+        writer.writerow([s["method"], s["bucket"], s["n"], *(f"{s[m]:.6g}" for m in METRICS)])
+    return buf.getvalue()
+
+
+def wins(summary: Sequence[Mapping[str, Any]], ours: str = "ours", baseline: str = "telea") -> dict[str, dict[str, bool]]:
+    """Per bucket, whether ``ours`` beats ``baseline`` (strictly) on mean PSNR and on mean SSIM."""
+    methods, buckets, cell = _grid(summary)
+    for name in (ours, baseline):
+        if name not in methods:
+            raise ValueError(f"wins: no method {name!r} in the summary (methods: {', '.join(methods)})")
+    return {b: {m: bool(cell[(ours, b)][m] > cell[(baseline, b)][m]) for m in ("psnr", "ssim")}
+            for b in buckets if (ours, b) in cell and (baseline, b) in cell}
+
+
+def verdict(summary: Sequence[Mapping[str, Any]], ours: str = "ours", baseline: str = "telea") -> str:
+    """One line: in which buckets ``ours`` beats ``baseline`` on PSNR and SSIM."""
+    won = {b: w for b, w in wins(summary, ours, baseline).items() if b != "all"}
+    both = [b for b, w in won.items() if w["psnr"] and w["ssim"]]
+    psnr = sum(w["psnr"] for w in won.values())
+    ssim = sum(w["ssim"] for w in won.values())
+    return (f"{ours} vs {baseline}: PSNR better in {psnr}/{len(won)} buckets, SSIM better in {ssim}/{len(won)}; "
+            f"both in: {', '.join(both) if both else 'none'}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# FID (only with a local Inception file)
+# ----------------------------------------------------------------------------------------------------------
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     eps: float = 1e-6) -> float:
+    """Fréchet distance of two Gaussians: ``|mu1 - mu2|^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))`` (FID's formula,
+    Heusel et al. 2017), with ``scipy.linalg.sqrtm``; a singular product is offset by ``eps * I``."""
+    from scipy import linalg
+
+    mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
+    sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
+    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
+        raise ValueError(f"shapes do not match: mu {mu1.shape} / {mu2.shape}, sigma {sigma1.shape} / {sigma2.shape}")
+    diff = mu1 - mu2
+    covmean = linalg.sqrtm(sigma1 @ sigma2)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(sigma1.shape[0]) * eps
+        covmean = linalg.sqrtm((sigma1 + offset) @ (sigma2 + offset))
+    if np.iscomplexobj(covmean):
+        covmean = covmean.real
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean))
+
+
+def inception_path_from_env(inception_path: str | Path | None = None) -> Path | None:
+    """``inception_path``, else ``$EDGECONNECT_INCEPTION``, else ``None``."""
+    value = inception_path if inception_path is not None else os.environ.get(INCEPTION_ENV) or None
+    return Path(value) if value is not None else None
+
+
+def load_inception(path: str | Path, device: str = "cpu") -> Any:
+    """NVIDIA's TorchScript Inception-v3 (``inception-2015-12-05.pt``) from a local file, in eval mode."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Inception file not found: {path}")
+    with warnings.catch_warnings():  # NVIDIA's file is TorchScript: torch.jit.load is the way to read it
+        warnings.simplefilter("ignore", DeprecationWarning)
+        model = torch.jit.load(str(path), map_location=device)
+    model.eval()
+    return model
+
+
+def inception_features(model: Any, images: Sequence[np.ndarray], batch_size: int = 16,
+                       device: str = "cpu") -> np.ndarray:
+    """Features (N, D) of RGB float images: each resized (bilinear) to 299 x 299, uint8 NCHW, called as
+    ``model(x, return_features=True)`` (2048 features for NVIDIA's Inception)."""
+    import torch
+
+    if len(images) == 0:
+        raise ValueError("inception_features: no images")
+    feats = []
+    for start in range(0, len(images), batch_size):
+        batch = [cv2.resize(_to_uint8(np.asarray(im, np.float32)), (INCEPTION_SIZE, INCEPTION_SIZE),
+                            interpolation=cv2.INTER_LINEAR) for im in images[start: start + batch_size]]
+        x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).copy()).to(device)
+        with torch.no_grad():
+            feats.append(model(x, return_features=True).detach().cpu().double().numpy())
+    return np.concatenate(feats).reshape(len(images), -1)
+
+
+def _gaussian(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return features.mean(axis=0), np.atleast_2d(np.cov(features, rowvar=False))
+
+
+def fid(real: Sequence[np.ndarray], fake: Sequence[np.ndarray], inception_path: str | Path | None = None,
+        device: str = "cpu", model: Any = None) -> FIDResult:
+    """FID between two image sets, or a skipped label when no Inception file is present (no download).
+
+    The file is ``inception_path`` or ``$EDGECONNECT_INCEPTION``; ``model`` (already loaded) overrides both.
+    """
+    if model is None:
+        path = inception_path_from_env(inception_path)
+        if path is None:
+            return FIDResult(None, FID_SKIPPED)
+        if not path.is_file():
+            return FIDResult(None, f"skipped: no Inception file at {path} (set {INCEPTION_ENV}=...)")
+        model = load_inception(path, device)
+    if min(len(real), len(fake)) < 2:
+        raise ValueError("fid: each set needs at least 2 images")
+    value = frechet_distance(*_gaussian(inception_features(model, real, device=device)),
+                             *_gaussian(inception_features(model, fake, device=device)))
+    return FIDResult(value, f"{value:.2f}")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------------------------
+def _photo_paths(photos: str) -> list[Path]:
+    """``test`` / ``val`` (the course splits), ``heldout`` (``data/heldout``) or a folder / glob / list."""
+    if photos in ("test", "val"):
+        return course_images(photos)
+    if photos == "train":
+        raise ValueError("--photos train: the training photos are not an evaluation set; use test, val, heldout or DIR")
+    source: str | Path = data_dir() / "heldout" if photos == "heldout" else photos
+    if photos != "heldout" and not any(ch in photos for ch in "*?[") and not Path(photos).exists():
+        raise FileNotFoundError(f"--photos {photos}: no such folder or file (use test, val, heldout or a folder)")
+    return list_image_files(source)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of the ``evaluate`` verb, added to ``parser`` (e.g. a subcommand's parser)."""
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="EdgeConnect checkpoint for the ours* methods (EdgeConnect.load; default: "
+                             "data/checkpoints/edgeconnect.pt)")
+    parser.add_argument("--photos", default="test",
+                        help="test or val (course splits), heldout (data/heldout), or a folder / glob / .flist")
+    parser.add_argument("--size", type=int, default=256, help="square size in pixels (default: 256)")
+    parser.add_argument("--masks-per-bucket", type=int, default=2, help="holes per photo and bucket (default: 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the holes (default: 0)")
+    parser.add_argument("--methods", default="ours,ours_true_edges,telea,ns,mean",
+                        help=f"comma-separated, from: {', '.join(METHOD_NAMES)}")
+    parser.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table format")
+    parser.add_argument("--out", type=Path, default=None, help="also write the table to this file")
+    parser.add_argument("--device", default="cpu", help="torch device of the pipeline (default: cpu)")
+    parser.add_argument("--inception", type=Path, default=None,
+                        help=f"local Inception TorchScript file for FID (default: ${INCEPTION_ENV}; else skipped)")
+    return parser
+
+
+def _methods_arg(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ValueError("--methods is empty: give e.g. ours,telea")
+    unknown = [n for n in names if n not in METHOD_NAMES]
+    if unknown:
+        raise ValueError(f"--methods: unknown {', '.join(unknown)}; choose from {', '.join(METHOD_NAMES)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"--methods: a method is named twice in {text!r}")
+    return names
+
+
+def _load_pipeline(checkpoint: Path | None, device: str) -> Any:
+    from .models import EdgeConnect
+
+    path = checkpoint if checkpoint is not None else data_dir() / "checkpoints" / "edgeconnect.pt"
+    if not Path(path).exists():
+        raise FileNotFoundError(f"--checkpoint {path}: no such file or folder")
+    return EdgeConnect.load(path, device=device)
+
+
+def _fid_line(fids: Mapping[str, FIDResult]) -> str:
+    labels = {m: r.label for m, r in fids.items()}
+    if len(set(labels.values())) == 1 and all(r.value is None for r in fids.values()):
+        return "FID: " + next(iter(labels.values()))
+    return "FID: " + ", ".join(f"{m} {label}" for m, label in labels.items())
+
+
+def _report(summary: list[dict[str, Any]], fids: Mapping[str, FIDResult], fmt: str) -> str:
+    if fmt == "csv":
+        return to_csv(summary)
+    text = to_markdown(summary)
+    methods = list(dict.fromkeys(s["method"] for s in summary))
+    if "ours" in methods and "telea" in methods:
+        text += "\n\n" + verdict(summary)
+    return text + "\n\n" + _fid_line(fids) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ``evaluate`` verb with parsed ``args``; print the table; return 0 (``ValueError`` /
+    ``FileNotFoundError`` on bad arguments, which :func:`main` prints as one line)."""
+    names = _methods_arg(args.methods)
+    if args.size < 16 or args.size % 4:
+        raise ValueError(f"--size {args.size}: must be a multiple of 4, at least 16")
+    if args.masks_per_bucket < 1:
+        raise ValueError(f"--masks-per-bucket {args.masks_per_bucket}: must be >= 1")
+    if args.seed < 0:
+        raise ValueError(f"--seed {args.seed}: must be >= 0")
+    paths = _photo_paths(args.photos)
+    ec = _load_pipeline(args.checkpoint, args.device) if any(n.startswith("ours") for n in names) else None
+    methods = build_methods(names, ec)
+    eval_set = make_eval_set(paths, args.size, HOLE_BUCKETS, args.masks_per_bucket, args.seed)
+    print(f"evaluating {', '.join(names)} on {len(paths)} photos ({args.photos}) x {len(HOLE_BUCKETS)} buckets x "
+          f"{args.masks_per_bucket} holes at {args.size} px", file=sys.stderr, flush=True)
+    path = inception_path_from_env(args.inception)
+    model = load_inception(path, args.device) if path is not None and path.is_file() else None
+    outputs: dict[str, list[np.ndarray]] | None = {} if model is not None else None
+    summary = summarize(evaluate(methods, eval_set, outputs))
+    real = [item.image for item in eval_set]
+    fids = {m: fid(real, outputs[m], model=model) if outputs is not None else fid(real, [], path)
+            for m in names}
+    text = _report(summary, fids, args.format)
+    print(text, end="")
+    if args.format == "csv":
+        print(_fid_line(fids), file=sys.stderr)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``evaluate`` as a program: parse ``argv``, run, return the exit status (2 = usage error, one line)."""
+    parser = add_arguments(argparse.ArgumentParser(
+        prog="python -m edgeconnect_lib evaluate", description=__doc__.splitlines()[0]))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError, ImageReadError) as err:
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
