@@ -117,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--save-edges", action="store_true", help="also write NAME_edges.png (the edges used)")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
 
+    from .evaluation import add_arguments as add_evaluate_arguments
+
+    add_evaluate_arguments(sub.add_parser(
+        "evaluate", help="score our model against Telea, Navier-Stokes and a mean fill, per hole-ratio bucket",
+        description="In-hole PSNR, SSIM (hole bounding box) and L1 per hole-ratio bucket (paper Sec. 4.1, Table 1)."))
     sub.add_parser("presets", help="print the table of training presets")
     return parser
 
@@ -442,6 +447,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "train":
             return _train(args)
+        if args.command == "evaluate":
+            from .evaluation import run as run_evaluate
+
+            return run_evaluate(args)
         return _inpaint(args)
     except CliError as err:
         print(f"error: {err}", file=sys.stderr)
