@@ -18,12 +18,10 @@ written before is lost: checkpoints and results are written to a temporary file 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import json
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Sequence
@@ -327,28 +325,16 @@ def _check_sizes(images: list[Path], max_side: int | None, max_pixels: int | Non
 
 
 def _write_image(arr, path: Path) -> None:
-    """Write a float RGB/gray array in [0, 1] to ``path`` atomically (temporary file, rename): a failed
-    write leaves nothing half-written and no earlier result is touched."""
+    """Write a float RGB/gray array in [0, 1] to ``path`` atomically (:func:`~edgeconnect_lib.checkpoints.atomic_write`):
+    a failed write leaves nothing half-written and no earlier result is touched."""
     import numpy as np
     from PIL import Image
 
-    from .checkpoints import new_file_mode
+    from .checkpoints import atomic_write
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = Image.registered_extensions()[path.suffix.lower()]
     im = Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            im.save(f, format=fmt)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OSError(err.errno, err.strerror or _first_line(err), str(path)) from err
+    atomic_write(path, lambda f: im.save(f, format=fmt))
 
 
 def _load_pipeline(args: argparse.Namespace, device):

@@ -29,7 +29,7 @@ import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, BinaryIO, Callable, Mapping
 
 import torch
 from torch import nn
@@ -55,6 +55,7 @@ __all__ = [
     "save_network",
     "load_network",
     "CHECKPOINT_FORMAT",
+    "atomic_write",
     "atomic_save",
     "new_file_mode",
     "write_error",
@@ -395,14 +396,13 @@ def load_network(
 # ----------------------------------------------------------------------------------------------------------
 # Checkpoint files of the trainer and the pipeline (atomic writes, safe reads)
 # ----------------------------------------------------------------------------------------------------------
-def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
-    """``torch.save(obj)`` to ``path`` so that ``path`` is always either the old file or the complete new one.
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+    """Write a file with ``write(f)`` so that ``path`` is always either the old file or the complete new one.
 
     Write to a temporary file in the same folder, flush and ``fsync`` it, ``os.replace`` it over ``path``
     (atomic on POSIX and Windows), then ``fsync`` the folder so the rename itself survives a power cut.
     The file gets the usual permissions of a new file (``0o666`` less the umask, e.g. ``0o644``), not the
-    ``0o600`` of a temporary file. ``legacy_format=True`` writes PyTorch's pre-1.6 non-zip format (as the
-    authors' released files).
+    ``0o600`` of a temporary file.
 
     A failed write (disk full, read-only filesystem, no permission) leaves ``path`` as it was, removes the
     temporary file and raises an ``OSError`` whose ``filename`` is ``path`` and whose ``strerror`` says why
@@ -416,7 +416,7 @@ def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             os.chmod(tmp, new_file_mode())
-            torch.save(obj, f, _use_new_zipfile_serialization=not legacy_format)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -435,6 +435,14 @@ def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
             finally:
                 os.close(dfd)
     return path
+
+
+def atomic_save(obj: Any, path: Path, legacy_format: bool = False) -> Path:
+    """``torch.save(obj)`` to ``path`` with :func:`atomic_write` (never a half-written checkpoint).
+
+    ``legacy_format=True`` writes PyTorch's pre-1.6 non-zip format (as the authors' released files).
+    """
+    return atomic_write(path, lambda f: torch.save(obj, f, _use_new_zipfile_serialization=not legacy_format))
 
 
 def new_file_mode() -> int:

@@ -32,7 +32,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .data import ON_ERROR_MODES
+from .data import ON_ERROR_MODES, check_crop_fraction
 from .losses import GAN_KINDS
 
 __all__ = ["TrainConfig", "PRESETS", "STAGES", "get_config", "preset_table"]
@@ -179,8 +179,7 @@ def _check(cfg: TrainConfig) -> None:
     need(0.0 <= cfg.beta1 < 1.0 and 0.0 <= cfg.beta2 < 1.0, f"betas=({cfg.beta1}, {cfg.beta2}): must be in [0, 1)")
     need(len(cfg.hole_range) == 2 and 0.0 <= cfg.hole_range[0] <= cfg.hole_range[1] <= 1.0,
          f"hole_range={cfg.hole_range!r}: must be (low, high) with 0 <= low <= high <= 1")
-    need(len(cfg.crop_fraction) == 2 and 0.0 < cfg.crop_fraction[0] <= cfg.crop_fraction[1] <= 1.0,
-         f"crop_fraction={cfg.crop_fraction!r}: must be (low, high) with 0 < low <= high <= 1")
+    check_crop_fraction(cfg.crop_fraction)  # the dataset's own check (ValueError naming crop_fraction)
     need(all(isinstance(m, int) and m > 0 for m in cfg.lr_milestones)
          and list(cfg.lr_milestones) == sorted(cfg.lr_milestones),
          f"lr_milestones={cfg.lr_milestones!r}: must be increasing positive iteration numbers")

@@ -67,6 +67,8 @@ __all__ = [
     "BadImage",
     "check_image_file",
     "scan_images",
+    "center_square",
+    "check_crop_fraction",
 ]
 
 #: Edge label kinds (the authors' ``EDGE`` / ``SIGMA`` settings, by name).
@@ -83,7 +85,6 @@ TRAIN_CROP_FRACTION: tuple[float, float] = (0.5, 1.0)
 LIST_SUFFIXES: tuple[str, ...] = (".txt", ".flist", ".lst")
 #: What a dataset does with an unreadable photo (``on_error``): raise an error naming it, or skip it.
 ON_ERROR_MODES: tuple[str, ...] = ("raise", "skip")
-_ON_ERROR = ON_ERROR_MODES
 _GLOB_CHARS = set("*?[")
 
 Source = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
@@ -299,6 +300,15 @@ def _resize_float(arr: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(arr, (size, size), interpolation=interp)
 
 
+def center_square(image: np.ndarray, size: int) -> np.ndarray:
+    """The evaluation view of a photo: its centre square (the short side), resized to ``size x size``,
+    float32 in [0, 1], exactly as :class:`InpaintingDataset` with ``train=False`` crops its images."""
+    image = np.asarray(image, dtype=np.float32)
+    top, left, side = _crop_box(image.shape[0], image.shape[1], False, None)
+    crop = _resize_float(image[top : top + side, left : left + side], size)
+    return np.ascontiguousarray(np.clip(crop, 0.0, 1.0), dtype=np.float32)
+
+
 def _resize_binary(arr: np.ndarray, size: int) -> np.ndarray:
     """Resize a square bool map: an output pixel is on when any input pixel under it is on
     (so one-pixel edges survive shrinking); nearest neighbour to enlarge."""
@@ -378,7 +388,7 @@ class InpaintingDataset(Dataset):
             raise ValueError(f"seed={seed!r}: must be a non-negative int")
         self.edge_mode = _check_choice("edge_mode", edge_mode, EDGE_MODES)
         self.mask_mode = _check_choice("mask_mode", mask_mode, MASK_MODES)
-        self.on_error = _check_choice("on_error", on_error, _ON_ERROR)
+        self.on_error = _check_choice("on_error", on_error, ON_ERROR_MODES)
         if edge_mode == "canny" and (
             isinstance(sigma, bool) or not isinstance(sigma, Real) or not math.isfinite(sigma) or sigma <= 0
         ):

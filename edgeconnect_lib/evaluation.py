@@ -41,7 +41,7 @@ import cv2
 import numpy as np
 
 from .course_data import course_images, data_dir
-from .data import list_image_files
+from .data import center_square, list_image_files  # center_square: the evaluation view of InpaintingDataset
 from .edges import canny_edges
 from .images import ImageReadError, load_image, rgb_to_gray
 from .masks import HOLE_BUCKETS, irregular_mask
@@ -137,22 +137,6 @@ def bucket_label(bucket: Bucket | str) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # The evaluation set
 # ----------------------------------------------------------------------------------------------------------
-def center_square(image: np.ndarray, size: int) -> np.ndarray:
-    """The centre square of ``image``'s short side, resized to ``size x size``, float32 in [0, 1].
-
-    The geometry of ``InpaintingDataset(train=False)``: area averaging to shrink, bilinear to enlarge.
-    """
-    image = np.asarray(image, dtype=np.float32)
-    height, width = image.shape[:2]
-    side = min(height, width)
-    top, left = (height - side) // 2, (width - side) // 2
-    crop = image[top: top + side, left: left + side]
-    if side != size:
-        interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-        crop = cv2.resize(crop, (size, size), interpolation=interp)
-    return np.ascontiguousarray(np.clip(crop, 0.0, 1.0), dtype=np.float32)
-
-
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name}={value!r}: must be an int >= {minimum}")

@@ -409,3 +409,19 @@ def test_preflight_names_every_bad_photo_or_drops_them(photo_dir: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing bad is left to meet during training
         [skip[i] for i in range(len(skip))]
+
+
+def test_crop_fraction_sets_the_scale_of_training_crops_and_is_checked(tmp_path):
+    """crop_fraction=(lo, hi): training crops cover lo..hi of the short side; bad values name the parameter."""
+    from edgeconnect_lib.config import get_config
+    from edgeconnect_lib.data import _crop_box, center_square
+
+    rng = np.random.default_rng(0)
+    sides = [_crop_box(300, 400, True, rng, (0.35, 0.65))[2] for _ in range(200)]
+    assert 0.35 * 300 - 1 <= min(sides) and max(sides) <= 0.65 * 300 + 1
+    assert max(sides) - min(sides) > 50, "the crop size is drawn over the whole range"
+    for bad in ((0.0, 0.5), (0.7, 0.5), (0.5, 1.5), "half"):
+        with pytest.raises(ValueError, match="crop_fraction"):
+            get_config("tiny", crop_fraction=bad)
+    photo = np.random.default_rng(1).random((30, 50, 3)).astype(np.float32)
+    assert center_square(photo, 30).tolist() == photo[:, 10:40].tolist(), "the centre square, unscaled at its size"
