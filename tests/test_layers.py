@@ -22,7 +22,8 @@ LAYERS: dict[str, int] = {
     "config": 3, "checkpoints": 3,
     "models": 4,
     "train": 5, "evaluation": 5, "baselines": 5,
-    "course": 6, "__main__": 6,
+    "ablations": 6, "editor": 6, "ingan": 6,
+    "course": 7, "__main__": 7,
 }
 
 
