@@ -23,3 +23,17 @@ def test_lesson_08_solutions(capsys):
         assert whole > in_hole[name] + 3, "whole-image PSNR counts the exact known pixels, so it is far higher"
     assert set(answers["hardest"]) == methods and all(b.endswith("%") for b in answers["hardest"].values())
     assert "hardest bucket" in capsys.readouterr().out
+
+
+def test_lesson_00_solutions(capsys):
+    answers = _load("00_course_map_solutions").main(size=64)
+    rows = answers["rows"]
+    assert len(rows) == 6 * 5 and 0 <= answers["wins"] <= len(rows)
+    for r in rows:
+        assert r["bucket"][0] < r["hole"] <= r["bucket"][1], "each hole lies in its bucket"
+        assert all(5 < r[m] < 60 for m in ("ours", "telea", "mean")), "in-hole PSNR of an 8-bit-like image"
+    assert abs(answers["gap"] - sum(r["ours"] - r["telea"] for r in rows) / len(rows)) < 1e-9
+    assert set(answers["preview"]) == {"ours", "telea", "mean"} and len(answers["above_mean"]) == 6
+    sides = sorted(answers["times"])
+    assert sides == [32, 64, 128] and answers["times"][128] > answers["times"][32] > 0, "16x the pixels take longer"
+    assert "exercise 3" in capsys.readouterr().out
