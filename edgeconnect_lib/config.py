@@ -71,6 +71,7 @@ class TrainConfig:
     residual_blocks: int = 8            # dilated residual blocks in G (paper: 8)
     disc_channels: int = 64             # channels of the first PatchGAN conv (paper: 64)
     edge_spectral_norm: bool = True     # spectral norm in G_edge (paper: yes; never in G_inpaint)
+    colour_reference: bool = False      # G_inpaint gets the known mean colour shifted to grey (not in the paper; models.inpaint_outputs)
     # --- optimiser (Adam, Sec. 4) ------------------------------------------------------
     lr: float = 1e-4                    # generator learning rate
     d2g_lr: float = 0.1                 # discriminator lr = d2g_lr x generator lr
@@ -196,7 +197,7 @@ PRESETS: dict[str, TrainConfig] = {
     "paper": TrainConfig(),
     "cpu": TrainConfig(
         image_size=64, batch_size=8, base_channels=16, residual_blocks=2, disc_channels=16,
-        lr=2e-4, joint_lr=2e-5, iterations=300,
+        lr=2e-4, joint_lr=2e-5, iterations=300, colour_reference=True,
         # VGG19 losses off: they cost ~85% of a CPU step at this size, and without ImageNet weights
         # (offline) they are only illustrative. Turn them on with perceptual=0.1, style=250.
         perceptual=0.0, style=0.0, log_every=10, sample_every=100, val_every=100,
@@ -208,7 +209,7 @@ PRESETS: dict[str, TrainConfig] = {
     # known pixel at all and got a flat wrong colour (lesson 08's diagnosis).
     "course": TrainConfig(
         image_size=128, batch_size=8, base_channels=24, residual_blocks=8, disc_channels=32,
-        crop_fraction=(0.3, 0.7), lr=2e-4, joint_lr=2e-5, iterations=8000, lr_milestones=(5000,),
+        crop_fraction=(0.3, 0.7), lr=2e-4, joint_lr=2e-5, iterations=8000, lr_milestones=(5000,), colour_reference=True,
         perceptual=0.0, style=0.0, log_every=25, sample_every=1000, val_every=500,
         val_images=8, save_every=250, keep_last=3,
     ),

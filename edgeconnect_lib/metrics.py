@@ -16,6 +16,8 @@ converted) with values in ``[0, data_range]`` and return one float per image as 
   Numbers from the two conventions are not comparable: say which one a table uses.
 * :func:`l1` (alias :func:`mae`) - mean absolute error; :func:`authors_mae` - the authors' "MAE",
   ``sum|gt - pred| / sum(gt + pred)``.
+* :func:`checkerboard_ratio` - how much stronger a 2 x 2 checkerboard pattern (the artefact of transposed
+  convolutions, Odena et al. 2016; what the paper's style loss is for, Sec. 3.2) is in ``pred`` than in ``target``.
 * :func:`edge_precision_recall` - precision, recall and F1 of a predicted edge map (thresholded) against the
   ground-truth edges, optionally only inside the hole.
 
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["psnr", "ssim", "l1", "mae", "authors_mae", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
+__all__ = ["psnr", "ssim", "l1", "mae", "authors_mae", "checkerboard_ratio", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
            "gaussian_window"]
 
 #: scikit-image's rgb2gray weights (ITU-R BT.709), as the authors' metrics script used.
@@ -112,6 +114,33 @@ def authors_mae(pred, target, reduction: str = "mean", eps: float = 1e-12):
 # ----------------------------------------------------------------------------------------------
 # SSIM
 # ----------------------------------------------------------------------------------------------
+def checkerboard_ratio(pred, target, mask=None, reduction: str = "mean", eps: float = 1e-12):
+    """Checkerboard energy of ``pred`` over that of ``target``: 1 = as much as the photo, > 1 = artefacts.
+
+    The energy is the mean square response to the 2 x 2 kernel ``[[1, -1], [-1, 1]] / 2``, the pattern a
+    stride-2 transposed convolution prints when its kernel overlaps unevenly (Odena et al. 2016, "Deconvolution
+    and checkerboard artifacts"); the paper adds its style loss against exactly these artefacts (Sec. 3.2).
+    ``mask`` (1 = hole, ``(B, 1, H, W)`` or ``(H, W)``): count only the 2 x 2 windows that lie entirely in the
+    hole. Returns one ratio per image (``reduction="none"``) or their mean.
+    """
+    p, t = _pair(pred, target)
+    kernel = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=p.dtype).div(2)[None, None].repeat(p.shape[1], 1, 1, 1)
+    rp = F.conv2d(p, kernel, groups=p.shape[1]).pow(2).mean(1, keepdim=True)  # (B, 1, H-1, W-1)
+    rt = F.conv2d(t, kernel, groups=t.shape[1]).pow(2).mean(1, keepdim=True)
+    if mask is None:
+        w = torch.ones_like(rp)
+    else:
+        m = _as_batch(mask, "mask").to(p.dtype)
+        if m.shape[0] != p.shape[0] or m.shape[1] != 1 or m.shape[2:] != p.shape[2:]:
+            raise ValueError(f"mask must be (B, 1, H, W) or (H, W) matching pred {tuple(p.shape)}, got {tuple(m.shape)}")
+        w = (-F.max_pool2d(-m, 2, stride=1) > 0.5).to(p.dtype)  # windows wholly inside the hole
+    if (w.flatten(1).sum(1) == 0).any():
+        raise ValueError("checkerboard_ratio: a mask has no 2 x 2 window inside the hole")
+    ep = (rp * w).flatten(1).sum(1) / w.flatten(1).sum(1)
+    et = (rt * w).flatten(1).sum(1) / w.flatten(1).sum(1)
+    return _reduce(ep / (et + eps), reduction)
+
+
 def gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     """Normalised 1-D Gaussian window of odd ``size`` (sum 1), as float64."""
     r = torch.arange(size, dtype=torch.float64) - (size - 1) / 2

@@ -61,6 +61,8 @@ __all__ = [
     "build_model",
     "mask_edge_input",
     "mask_image_input",
+    "inpaint_outputs",
+    "known_mean_colour",
     "composite",
     "spectral_norm_outside_autocast",
 ]
@@ -119,6 +121,34 @@ def mask_edge_input(gray: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor
 def mask_image_input(images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """G_inpaint's input ``cat(images_masked, edges)``, (B, 4, H, W), ``images_masked = I * (1 - M) + M``."""
     return torch.cat((images * (1 - masks) + masks, edges), dim=1)
+
+
+def known_mean_colour(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Per-image mean RGB of the known pixels, (B, 3, 1, 1); mid-grey 0.5 for an image with no known pixel."""
+    known = 1 - masks
+    count = known.sum(dim=(2, 3), keepdim=True)
+    total = (images * known).sum(dim=(2, 3), keepdim=True)
+    return torch.where(count > 0, total / count.clamp_min(1), torch.full_like(total, 0.5))
+
+
+def inpaint_outputs(G_inpaint: nn.Module, images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor,
+                    colour_reference: bool | None = None) -> torch.Tensor:
+    """G_inpaint's RGB output for a batch, (B, 3, H, W) in [0, 1], not composited (paper Eq. 4).
+
+    ``G_inpaint(mask_image_input(images, edges, masks))``, or, with a colour reference (``colour_reference``; by
+    default the generator's own setting, see :class:`~edgeconnect_lib.networks.InpaintGenerator`), with the
+    known pixels' mean colour ``mu`` moved to grey first and back after:
+    ``clamp(G_inpaint(mask_image_input(images - mu + 0.5, edges, masks)) - 0.5 + mu, 0, 1)``. Instance
+    normalisation makes G2 nearly invariant to an overall colour shift of its input; the shift hands it the
+    colour it cannot see. Pass ``colour_reference`` when ``G_inpaint`` is a wrapper (DDP, compiled).
+    """
+    if colour_reference is None:
+        colour_reference = bool(getattr(G_inpaint, "colour_reference", False))
+    if not colour_reference:
+        return G_inpaint(mask_image_input(images, edges, masks))
+    mu = known_mean_colour(images, masks)
+    outputs = G_inpaint(mask_image_input(images - mu + 0.5, edges, masks))
+    return (outputs - 0.5 + mu).clamp(0.0, 1.0)
 
 
 def composite(pred: torch.Tensor, known: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
@@ -424,7 +454,7 @@ class InpaintModel(_TrainableModel):
     def __init__(self, cfg: TrainConfig, edge_model: EdgeModel | nn.Module | None = None,
                  perceptual_style: PerceptualStyleLoss | None = None) -> None:
         super().__init__(cfg)
-        self.G_inpaint = InpaintGenerator(cfg.base_channels, cfg.residual_blocks)
+        self.G_inpaint = InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference)
         self.D_inpaint = PatchDiscriminator(3, cfg.disc_channels, use_spectral_norm=True)
         if edge_model is not None:
             g = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
@@ -456,7 +486,8 @@ class InpaintModel(_TrainableModel):
 
     def forward(self, images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """RGB output ``G_inpaint(cat(images_masked, edges))`` in [0, 1], (B, 3, H, W) (not composited)."""
-        return self.run.get("G_inpaint", self.G_inpaint)(mask_image_input(images, edges, masks))
+        return inpaint_outputs(self.run.get("G_inpaint", self.G_inpaint), images, edges, masks,
+                               self.G_inpaint.colour_reference)
 
     def _generator_terms(self, x: Batch, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
         with _frozen(self.D_inpaint), self.precision.autocast():
@@ -646,7 +677,7 @@ class EdgeConnect(nn.Module):
 
         if edges is None:
             edges = self.predict_edges(to_gray(images), canny, masks)
-        outputs = self.G_inpaint(mask_image_input(images, edges, masks))
+        outputs = inpaint_outputs(self.G_inpaint, images, edges, masks)
         return composite(outputs, images, masks), outputs, edges
 
     #: Largest image (pixels, after ``max_side``) :meth:`inpaint` accepts by default: above it, memory and time
@@ -808,7 +839,7 @@ def build_model_network(name: str, cfg: TrainConfig) -> nn.Module:
     if name == "G_edge":
         return EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
     if name == "G_inpaint":
-        return InpaintGenerator(cfg.base_channels, cfg.residual_blocks)
+        return InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference)
     if name in ("D_edge", "D_inpaint"):
         return PatchDiscriminator(2 if name == "D_edge" else 3, cfg.disc_channels, use_spectral_norm=True)
     raise ValueError(f"unknown network name {name!r}")

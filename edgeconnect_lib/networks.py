@@ -239,11 +239,17 @@ class InpaintGenerator(_Generator):
     Input ``(B, 4, H, W)`` = ``cat(rgb_masked, edges)``; output ``(B, 3, H, W)`` RGB in [0, 1] as
     ``(tanh(x) + 1) / 2``. H and W must be divisible by 4. No spectral norm (the authors found it slowed
     G2's training down a lot).
+
+    ``colour_reference`` (not in the paper; off by default, as in the authors' networks) changes no weight: it tells
+    :func:`edgeconnect_lib.models.inpaint_outputs` to shift the known pixels' mean colour to grey before G2 and back
+    after it. Instance normalisation right after the first convolution removes every feature map's mean, so G2
+    alone is nearly blind to an image's overall colour and must guess it (lesson 08 measures this, and the gain).
     """
 
     _input_doc = "masked RGB, edges"
 
-    def __init__(self, base_channels: int = 64, residual_blocks: int = 8, init: bool = True) -> None:
+    def __init__(self, base_channels: int = 64, residual_blocks: int = 8, init: bool = True,
+                 colour_reference: bool = False) -> None:
         super().__init__(
             in_channels=4,
             out_channels=3,
@@ -252,6 +258,9 @@ class InpaintGenerator(_Generator):
             use_spectral_norm=False,
             init=init,
         )
+        if not isinstance(colour_reference, bool):
+            raise ValueError(f"colour_reference={colour_reference!r}: expected True or False")
+        self.colour_reference = colour_reference
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # I_pred = (tanh(G2(x)) + 1) / 2 in [0, 1], (B, 3, H, W)
@@ -433,6 +442,7 @@ def network_config(module: nn.Module) -> dict:
             "class": "InpaintGenerator",
             "base_channels": module.base_channels,
             "residual_blocks": module.residual_blocks,
+            "colour_reference": module.colour_reference,
         }
     if isinstance(module, PatchDiscriminator):
         return {

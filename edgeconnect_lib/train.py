@@ -75,7 +75,7 @@ from .models import (
     build_model,
     composite,
     mask_edge_input,
-    mask_image_input,
+    inpaint_outputs,
     network_from_checkpoint,
     to_batch,
 )
@@ -259,7 +259,7 @@ def _stage_outputs(model: nn.Module, stage: str, x) -> dict[str, torch.Tensor]:
         edges = composite(edges_pred, x.edges, x.masks)
     else:
         edges_pred = edges = x.edges
-    outputs = model.G_inpaint(mask_image_input(x.images, edges, x.masks))
+    outputs = inpaint_outputs(model.G_inpaint, x.images, edges, x.masks)
     return {"edges_pred": edges_pred, "edges_used": edges, "outputs": outputs,
             "merged": composite(outputs, x.images, x.masks)}
 

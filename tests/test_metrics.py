@@ -103,3 +103,21 @@ def test_bad_inputs_give_clear_errors():
         l1(torch.full((1, 1, 4, 4), float("nan")), torch.zeros(1, 1, 4, 4))
     with pytest.raises(ValueError, match="reduction"):
         l1(torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4), reduction="sum")
+
+
+def test_checkerboard_ratio_sees_the_transposed_conv_pattern():
+    from edgeconnect_lib.metrics import checkerboard_ratio
+
+    g = torch.Generator().manual_seed(0)
+    photo = torch.nn.functional.avg_pool2d(torch.rand(1, 3, 68, 68, generator=g), 5, stride=1)  # smooth, (1, 3, 64, 64)
+    yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    board = ((yy + xx) % 2).float()[None, None] * 0.1
+    assert abs(checkerboard_ratio(photo, photo) - 1.0) < 1e-4
+    assert checkerboard_ratio(photo + board, photo) > 10  # a checkerboard of amplitude 0.1 on a smooth photo
+    assert checkerboard_ratio(torch.nn.functional.avg_pool2d(photo, 3, 1, 1), photo) < 1  # blur removes it
+    hole = torch.zeros(1, 1, 64, 64)
+    hole[..., 16:48, 16:48] = 1
+    only_in_hole = photo + board * hole
+    assert checkerboard_ratio(only_in_hole, photo, hole) > checkerboard_ratio(only_in_hole, photo)
+    with pytest.raises(ValueError, match="no 2 x 2 window"):
+        checkerboard_ratio(photo, photo, torch.zeros(1, 1, 64, 64))

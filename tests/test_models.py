@@ -215,3 +215,41 @@ def test_pipeline_from_trained_models_shares_the_generators():
     assert pipe.G_edge is edge.G_edge and pipe.G_inpaint is inpaint.G_inpaint
     with pytest.raises(ValueError, match="G_inpaint"):
         EdgeConnect.from_models(edge)
+
+
+def test_instance_norm_hides_the_overall_colour_and_the_colour_reference_restores_it():
+    """G2 after its first InstanceNorm cannot see an overall brightness shift of its input (lesson 08's diagnosis);
+    with ``colour_reference`` the output follows the shift exactly (before clamping)."""
+    from edgeconnect_lib.models import inpaint_outputs, known_mean_colour
+
+    torch.manual_seed(0)
+    images = torch.rand(2, 3, 32, 32) * 0.5 + 0.25
+    masks = torch.zeros(2, 1, 32, 32)
+    masks[..., 8:20, 8:24] = 1
+    edges = torch.zeros(2, 1, 32, 32)
+    plain = InpaintGenerator(base_channels=8, residual_blocks=1).eval()
+    ref = InpaintGenerator(base_channels=8, residual_blocks=1, colour_reference=True).eval()
+    ref.load_state_dict(plain.state_dict())  # same weights: the flag is not a weight
+    with torch.no_grad():
+        for shift in (-0.1, 0.1):
+            d_plain = inpaint_outputs(plain, images + shift, edges, masks) - inpaint_outputs(plain, images, edges, masks)
+            d_ref = inpaint_outputs(ref, images + shift, edges, masks) - inpaint_outputs(ref, images, edges, masks)
+            assert float((d_ref - shift).abs().median()) < 1e-4  # equivariant (except where the clamp bites)
+            assert float(d_plain.mean().abs()) < abs(shift) / 2  # the plain G2 moves far less than the input
+    mu = known_mean_colour(images, masks)
+    assert mu.shape == (2, 3, 1, 1)
+    assert torch.allclose(mu[:, :, 0, 0], (images * (1 - masks)).sum((2, 3)) / (1 - masks).sum((2, 3)))
+    assert torch.equal(known_mean_colour(images, torch.ones(2, 1, 32, 32)), torch.full((2, 3, 1, 1), 0.5))
+
+
+def test_colour_reference_travels_with_the_network_config():
+    from edgeconnect_lib.networks import build_network, network_config
+
+    g = InpaintGenerator(base_channels=8, residual_blocks=1, colour_reference=True)
+    assert build_network(network_config(g)).colour_reference is True
+    old = {"class": "InpaintGenerator", "base_channels": 8, "residual_blocks": 1}  # checkpoints made before the flag
+    assert build_network(old).colour_reference is False
+    model = build_model(get_config("tiny", stage="inpaint", colour_reference=True))
+    assert model.G_inpaint.colour_reference is True
+    with pytest.raises(ValueError, match="colour_reference"):
+        InpaintGenerator(base_channels=8, residual_blocks=1, colour_reference="yes")
