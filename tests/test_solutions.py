@@ -37,3 +37,16 @@ def test_lesson_00_solutions(capsys):
     sides = sorted(answers["times"])
     assert sides == [32, 64, 128] and answers["times"][128] > answers["times"][32] > 0, "16x the pixels take longer"
     assert "exercise 3" in capsys.readouterr().out
+
+
+def test_lesson_01_solutions(capsys):
+    answers = _load("01_canny_edge_labels_solutions").main(size=96)
+    d = answers["densities"]
+    assert d[1.0] > d[2.0] > d[3.0] > 0, "a wider Gaussian leaves fewer edges"
+    assert answers["survival"]["long"] > answers["survival"]["short"], "texture (short chains) goes first"
+    assert answers["same_as_nms"] and answers["density_02"] < d[2.0]
+    assert answers["ring_f1"]["hole-aware"] > answers["ring_f1"]["black fill"], "the normalisation keeps real edges"
+    assert answers["most"] != answers["fewest"]
+    most, fewest = answers["curves"][answers["most"]], answers["curves"][answers["fewest"]]
+    assert len(most) == len(answers["sigmas"]) and most[3] > fewest[3], "sigma 2 is the 4th value"
+    assert "exercise 4" in capsys.readouterr().out
