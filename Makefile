@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 TORCH ?= torch==2.13.0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lock course test test-fast notebooks-refresh bench clean
+.PHONY: setup lock course test test-fast notebooks-refresh bench clean browser
 
 setup: $(VENV)/.installed
 
@@ -45,8 +45,23 @@ course: setup
 # machine): the tests hide any cached VGG19 file so that they check the same numbers everywhere.
 TEST_ENV := EDGECONNECT_OFFLINE=1 EDGECONNECT_VGG19_WEIGHTS= TORCH_HOME=$(CURDIR)/.venv/test-torch-home
 
-test: setup
+test: setup browser
 	$(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL) -p no:cacheprovider
+
+## Chromium for the real-browser test of the edge editor (tests/test_browser.py; skipped without it).
+# On Debian/Ubuntu it is installed with apt (as root, or with sudo when that needs no password); elsewhere,
+# or without the rights, a note is printed and the test is skipped. `playwright install` is not used: Playwright
+# drives the system's chromium (EDGECONNECT_CHROMIUM=/path/to/chromium for another one).
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then echo "browser: $$($(CHROMIUM) --version 2>/dev/null || echo $(CHROMIUM))"; \
+	elif command -v apt-get > /dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "browser: no $(CHROMIUM) and no root: tests/test_browser.py will be skipped (sudo apt-get install chromium chromium-driver)"; \
+	  else $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver > /dev/null 2>&1 \
+	    && echo "browser: installed $$($(CHROMIUM) --version)" \
+	    || echo "browser: apt-get could not install chromium: tests/test_browser.py will be skipped"; fi; \
+	else echo "browser: not Debian/Ubuntu: install Chromium yourself (or the browser test is skipped)"; fi
 
 ## Library tests only (no notebooks)
 test-fast: setup

@@ -461,7 +461,7 @@ class EdgeEditor:
         self.tool = W.ToggleButtons(options=[("paint hole", "paint_hole"), ("erase hole", "erase_hole"),
                                              ("draw edge", "draw_edge"), ("erase edge", "erase_edge")],
                                     value="draw_edge", description="tool")
-        self.tool.style.button_width = "90px"
+        self.tool.style.button_width = "100px"
         self.brush = W.IntSlider(value=int(brush), min=1, max=61, step=2, description="brush (px)")
         self.undo_button = W.Button(description="Undo", icon="undo")
         self.reset_button = W.Button(description="Predicted edges", icon="magic",
