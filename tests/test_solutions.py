@@ -50,3 +50,15 @@ def test_lesson_01_solutions(capsys):
     most, fewest = answers["curves"][answers["most"]], answers["curves"][answers["fewest"]]
     assert len(most) == len(answers["sigmas"]) and most[3] > fewest[3], "sigma 2 is the 4th value"
     assert "exercise 4" in capsys.readouterr().out
+
+
+def test_lesson_02_solutions(capsys):
+    answers = _load("02_masks_solutions").main(size=64, masks_per_bucket=20, free_form=200)
+    assert len(answers["hit_rates"]) == 5 and min(answers["hit_rates"].values()) >= 0.95
+    assert all(0.30 < r <= 0.31 for r in answers["narrow_ratios"])
+    assert answers["fits"] == [] and "no pixel count fits" in answers["refused"]
+    assert abs(sum(answers["shares"].values()) - 1) < 1e-9, "the bins cover (0, 1] once"
+    assert answers["shares"]["50-60%"] + answers["shares"]["60-100%"] <= 0.05, "free-form strokes are small holes"
+    assert answers["files"]["png"].startswith("accepted, 0 pixels differ")
+    assert answers["files"]["jpeg q20"].startswith("refused")
+    assert "exercise 4" in capsys.readouterr().out
