@@ -373,28 +373,36 @@ def detector_verdict(rows: Sequence[Mapping[str, Any]], reference: str = "canny"
     return lines
 
 
-def plot_sigma_sweep(sweep: Sequence[Mapping[str, Any]], train_sigma: float = 2.0, title: str = ""):
+def plot_sigma_sweep(sweep: Sequence[Mapping[str, Any]], train_sigma: float = 2.0, title: str = "",
+                     min_span_db: float = 2.0, min_span_ssim: float = 0.05):
     """One figure: edge density (left axis) and in-hole PSNR and SSIM (right axes) against sigma; the
-    training sigma marked. Returns the figure."""
+    training sigma marked. The PSNR and SSIM axes span at least ``min_span_db`` / ``min_span_ssim``, so that a
+    difference within the verdicts' margins does not fill the plot. Returns the figure."""
     import matplotlib.pyplot as plt
+
+    def at_least(ax: Any, values: list[float], span: float) -> None:
+        lo, hi = min(values), max(values)
+        pad = max(0.0, span - (hi - lo)) / 2 + 0.05 * span
+        ax.set_ylim(lo - pad, hi + pad)
 
     rows = sorted(sweep, key=lambda r: r["sigma"])
     sigmas = [r["sigma"] for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 3.4))
+    fig, ax = plt.subplots(figsize=(7, 3.8))
     ax.plot(sigmas, [100 * r["density"] for r in rows], "o-", color="black", label="edge density (%)")
     ax.set_xlabel("Canny sigma")
     ax.set_ylabel("edge density of the labels (%)")
-    ax.axvline(train_sigma, color="grey", ls=":", lw=1)
-    ax.text(train_sigma, ax.get_ylim()[1], " trained at", va="top", fontsize=8, color="grey")
+    ax.axvline(train_sigma, color="grey", ls=":", lw=1, label=f"training sigma ({train_sigma:g})")
     psnr_ax = ax.twinx()
     psnr_ax.plot(sigmas, [r["psnr"] for r in rows], "s-", color="tab:blue", label="in-hole PSNR (dB)")
     psnr_ax.set_ylabel("in-hole PSNR (dB)", color="tab:blue")
+    at_least(psnr_ax, [r["psnr"] for r in rows], min_span_db)
     ssim_ax = ax.twinx()
     ssim_ax.spines["right"].set_position(("axes", 1.15))
     ssim_ax.plot(sigmas, [r["ssim"] for r in rows], "^-", color="tab:orange", label="SSIM (hole box)")
     ssim_ax.set_ylabel("SSIM, hole bounding box", color="tab:orange")
+    at_least(ssim_ax, [r["ssim"] for r in rows], min_span_ssim)
     handles = sum((a.get_legend_handles_labels()[0] for a in (ax, psnr_ax, ssim_ax)), [])
-    ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="upper center")
-    ax.set_title(title or "Edge density and inpainting quality vs the Canny sigma")
-    fig.tight_layout()
+    fig.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="lower center", ncol=4)
+    ax.set_title(title or "Edge density and inpainting quality vs the Canny sigma", fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
