@@ -9,6 +9,8 @@
     python -m edgeconnect_lib inpaint --checkpoint runs/ei --image photo.jpg --mask hole.png --out out.png
     python -m edgeconnect_lib inpaint --checkpoint runs/ei --image photos/ --mask masks/ --out results/
     python -m edgeconnect_lib presets
+    python -m edgeconnect_lib ingan train --image photo.jpg --out runs/ingan [--iterations N] [--resume]
+    python -m edgeconnect_lib ingan retarget --checkpoint runs/ingan --size 64x192 --out wide.png
 
 Usage errors (a missing file, a mask of the wrong size, an unknown option value) print one line starting
 with ``error:`` and exit with status 2; a diverged training run, and a failure of the system (disk full,
@@ -120,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_evaluate_arguments(sub.add_parser(
         "evaluate", help="score our model against Telea, Navier-Stokes and a mean fill, per hole-ratio bucket",
         description="In-hole PSNR, SSIM (hole bounding box) and L1 per hole-ratio bucket (paper Sec. 4.1, Table 1)."))
+    from .ingan import add_arguments as add_ingan_arguments
+
+    add_ingan_arguments(sub.add_parser(
+        "ingan", help="InGAN (bonus lesson 11): train on one photo, retarget it to any size or homography",
+        description="InGAN (Shocher et al., ICCV 2019): 'ingan train' learns one photo, 'ingan retarget' paints it "
+                    "at another size (--size HxW) or through a 3x3 homography (--homography, 9 numbers)."))
     sub.add_parser("presets", help="print the table of training presets")
     return parser
 
@@ -433,6 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "train":
             return _train(args)
+        if args.command == "ingan":
+            from .ingan import run as run_ingan
+
+            return run_ingan(args)
         if args.command == "evaluate":
             from .evaluation import run as run_evaluate
 

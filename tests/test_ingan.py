@@ -1,0 +1,276 @@
+"""InGAN (lesson 11): output geometry, the transform layer, losses, training/resume, the patch distance, the CLI."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from edgeconnect_lib.__main__ import main
+from edgeconnect_lib.checkpoints import list_checkpoints, load_checkpoint
+from edgeconnect_lib.course_data import data_dir
+from edgeconnect_lib.ingan import (
+    INGAN_FORMAT,
+    GeometricTransform,
+    InGAN,
+    InGANGenerator,
+    InGANTrainer,
+    MultiScaleDiscriminator,
+    as_homography,
+    bicubic_retarget,
+    bicubic_warp,
+    check_output_size,
+    get_ingan_config,
+    homography_from_corners,
+    parse_size,
+    patch_distance,
+    prepare_image,
+    scale_weights,
+    valid_region,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+PHOTO = data_dir() / "images" / "plasma_colorful_cups.jpg"
+
+
+@pytest.fixture(scope="module")
+def square_photo() -> np.ndarray:
+    """A real 32x32 photo: the centre square of the cups photo."""
+    img = np.asarray(Image.open(PHOTO).convert("RGB"), dtype=np.float32) / 255.0
+    h, w = img.shape[:2]
+    s = min(h, w)
+    return prepare_image(img[(h - s) // 2:(h + s) // 2, (w - s) // 2:(w + s) // 2], 32)
+
+
+def _tiny(**kw):
+    return get_ingan_config("tiny", progress=False, device="cpu", **kw)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Geometry
+# ---------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(32, 32), (17, 33), (40, 128), (9, 8), (64, 31), (31, 13)])
+def test_generator_paints_any_output_size(size):
+    torch.manual_seed(0)
+    G = InGANGenerator(base_channels=4, downsamples=3, residual_blocks=1)
+    x = torch.rand(1, 3, 32, 24) * 2 - 1
+    if min(size) < 9:  # 3 halvings leave a 1 px map
+        with pytest.raises(ValueError, match="halves the image 3 times, so every side must be at least 9 px"):
+            G(x, size)
+        G = InGANGenerator(base_channels=4, downsamples=2, residual_blocks=1)
+    y = G(x, size)
+    assert y.shape == (1, 3, *size)
+    assert y.abs().max() <= 1.0  # tanh
+
+
+def test_homography_output_and_identity_equals_resize():
+    torch.manual_seed(0)
+    G = InGANGenerator(base_channels=4, downsamples=2, residual_blocks=1).eval()
+    x = torch.rand(1, 3, 20, 30) * 2 - 1
+    keystone = homography_from_corners([[-0.7, -1], [0.7, -1], [1, 1], [-1, 1]])
+    y = G(x, (25, 41), keystone)
+    assert y.shape == (1, 3, 25, 41)
+    with torch.no_grad():
+        # H = I through grid_sample samples exactly where a bilinear resize does
+        a, b = G(x, (27, 45), torch.eye(3, dtype=torch.float64)), G(x, (27, 45))
+    assert torch.allclose(a, b, atol=1e-5)
+    assert not torch.allclose(G(x, (25, 41)), y, atol=1e-3)  # the warp does change the picture
+
+
+def test_transform_layer_moves_content_as_the_homography_says():
+    """H maps input -> output: a shift of +4 px (normalised 8/W) moves column c to column c + 4."""
+    f = torch.rand(1, 2, 10, 16)
+    shift = torch.tensor([[1, 0, 8 / 16], [0, 1, 0], [0, 0, 1]], dtype=torch.float64)
+    out = GeometricTransform()(f, (10, 16), shift)
+    assert torch.allclose(out[..., 4:], f[..., :-4], atol=1e-5)
+    # zoom by 2 about the centre: the output's centre 2x2 block is the input's centre pixel area
+    zoom = GeometricTransform()(f, (10, 16), torch.diag(torch.tensor([2.0, 2.0, 1.0], dtype=torch.float64)))
+    assert torch.allclose(zoom[..., 4:6, 6:10].mean(), f[..., 4:6, 6:10].mean(), atol=0.2)
+    # the cycle mask: a zoom by 2 keeps only the input's central half in frame
+    keep = valid_region(torch.diag(torch.tensor([2.0, 2.0, 1.0], dtype=torch.float64)), 8, 8, torch.device("cpu"))
+    assert keep.sum() == 16 and keep[0, 0, 2:6, 2:6].all()
+
+
+def test_homography_from_corners_and_bicubic_warp():
+    corners = [[-0.8, -1.0], [0.9, -0.9], [1.0, 1.0], [-1.0, 0.8]]
+    h = homography_from_corners(corners)
+    src = torch.tensor([[-1, -1, 1], [1, -1, 1], [1, 1, 1], [-1, 1, 1]], dtype=torch.float64)
+    p = src @ h.T
+    assert torch.allclose(p[:, :2] / p[:, 2:], torch.tensor(corners, dtype=torch.float64), atol=1e-9)
+    img = np.random.default_rng(0).random((20, 30, 3)).astype(np.float32)
+    assert np.abs(bicubic_warp(img, np.eye(3)) - img).max() < 1e-4
+    assert bicubic_retarget(img, (21, 61)).shape == (21, 61, 3)
+    with pytest.raises(ValueError, match="singular"):
+        as_homography([1, 0, 0, 0, 0, 0, 0, 0, 1])
+    with pytest.raises(ValueError, match="9 numbers"):
+        as_homography([1, 0, 0])
+
+
+@pytest.mark.parametrize("size, words", [
+    ((0, 10), "height must be positive"), ((10, -3), "width must be positive"), ((4, 10), "at least 8"),
+    ((10, 5000), "above 4096"), ((10.5, 10), "whole number"), ((10,), "height, width"),
+])
+def test_bad_sizes_are_clear_errors(size, words):
+    with pytest.raises(ValueError, match=words) as err:
+        check_output_size(size, name="size")
+    assert "size=" in str(err.value) or "size " in str(err.value)
+
+
+def test_sizes_beyond_8x_the_input_and_bad_settings_are_refused(square_photo):
+    G = InGANGenerator(base_channels=4, downsamples=1, residual_blocks=1)
+    model = InGAN(G, square_photo)
+    with pytest.raises(ValueError, match=r"more than 8x the input's 32 px: give at most 256"):
+        model.retarget((32, 300))
+    assert parse_size("17x45") == (17, 45)
+    for text in ("17", "axb", "1x2x3"):
+        with pytest.raises(ValueError, match="--size"):
+            parse_size(text)
+    with pytest.raises(ValueError, match="image_size"):
+        get_ingan_config("cpu", image_size=0)
+    with pytest.raises(ValueError, match="min_scale"):
+        get_ingan_config("cpu", min_scale=1.5)
+    with pytest.raises(ValueError, match="unknown InGAN setting"):
+        get_ingan_config("cpu", colour="red")
+    with pytest.raises(ValueError, match="preset"):
+        get_ingan_config("huge")
+
+
+def test_discriminator_levels_and_scale_weights():
+    D = MultiScaleDiscriminator((40, 64), channels=4, scale_factor=1.4, min_size=13, max_output_scale=2.0)
+    assert len(D.levels) == 6  # 80 px / 1.4^5 >= 13
+    maps = D(torch.rand(1, 3, 40, 64))
+    assert len(maps) == D.num_scales((40, 64)) == 4  # 40 / 1.4^3 = 14.6 >= 13 > 40 / 1.4^4
+    assert [m.shape[-1] for m in maps] == sorted((m.shape[-1] for m in maps), reverse=True)
+    early, late = scale_weights(4, 0, 100), scale_weights(4, 100, 100)
+    assert torch.isclose(early.sum(), torch.tensor(1.0)) and early[-1] > early[0]  # coarse first
+    assert torch.allclose(late, torch.full((4,), 0.25))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------------------
+def test_identity_transform_reproduces_the_photo_after_training(square_photo):
+    trainer = InGANTrainer(_tiny(iterations=120, lambda_identity=1.0), square_photo, verbose=False)
+    before = InGAN(trainer.G, trainer.image).reconstruction_error()
+    result = trainer.fit()
+    after = result.model.reconstruction_error()
+    assert result.iteration == 120 and len(result.history) == 120 // 5
+    assert after < 0.5 * before, (before, after)
+    assert after < 0.1
+    assert {"loss_G_adv", "loss_G_cycle", "loss_G_identity", "loss_D"} <= set(result.history[-1])
+
+
+def test_resume_continues_from_the_saved_iteration_exactly(tmp_path, square_photo):
+    cfg = _tiny(iterations=16, save_every=8, log_every=4)
+    whole = InGANTrainer(cfg, square_photo, tmp_path / "whole", verbose=False)
+    whole.fit()
+    first = InGANTrainer(cfg, square_photo, tmp_path / "split", verbose=False)
+    first.fit(8)
+    assert [p.name for p in list_checkpoints(tmp_path / "split")] == ["ckpt_00000008.pt"]
+    resumed = InGANTrainer(cfg, None, tmp_path / "split", resume=True, verbose=False)
+    assert resumed.iteration == 8 and resumed.resumed_from.endswith("ckpt_00000008.pt")
+    resumed.fit()
+    for a, b in zip(whole.G.state_dict().values(), resumed.G.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6)
+    log = (tmp_path / "split" / "log.csv").read_text().splitlines()
+    assert [r.split(",")[0] for r in log[1:]] == ["4", "8", "12", "16"]
+    ckpt = load_checkpoint(tmp_path / "split")
+    assert ckpt["format"] == INGAN_FORMAT and ckpt["iteration"] == 16 and ckpt["extra"]["image"].dtype == torch.uint8
+
+
+def test_same_seed_same_weights_other_seed_not(square_photo):
+    runs = [InGANTrainer(_tiny(iterations=4, seed=s), square_photo, verbose=False) for s in (0, 0, 1)]
+    for r in runs:
+        r.fit()
+    w = [torch.cat([p.flatten() for p in r.G.parameters()]) for r in runs]
+    assert torch.equal(w[0], w[1]) and not torch.allclose(w[0], w[2])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The "same DNA" measure
+# ---------------------------------------------------------------------------------------------------------
+def test_patch_distance_known_cases():
+    img = prepare_image(PHOTO, 64)
+    rng = np.random.default_rng(0)
+    same = patch_distance(img, img)
+    assert same.mean < 1e-9 and len(same.levels) == 3
+    noised = patch_distance(img, np.clip(img + rng.normal(0, 0.1, img.shape), 0, 1).astype(np.float32))
+    shuffled = rng.permutation(img.reshape(-1, 3)).reshape(img.shape)
+    scrambled = patch_distance(img, shuffled)
+    assert noised.mean > 0.005
+    assert noised.levels[0] > noised.levels[2]  # the pyramid's blur averages pixel noise away
+    assert scrambled.mean > 3 * noised.mean  # the colours are kept, the patches are not
+    stretched = patch_distance(img, bicubic_retarget(img, (img.shape[0], 2 * img.shape[1])))
+    assert noised.mean < stretched.mean < scrambled.mean  # sizes may differ
+    assert patch_distance(img, shuffled, seed=1).mean == pytest.approx(scrambled.mean, rel=0.2)  # other directions
+    with pytest.raises(ValueError, match="too small"):
+        patch_distance(img[:20, :20], img)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------------------
+def test_cli_train_resume_retarget(tmp_path, capsys):
+    photo = tmp_path / "cups.png"
+    Image.open(PHOTO).convert("RGB").resize((48, 30)).save(photo)
+    run = tmp_path / "run"
+    assert main(["ingan", "train", "--image", str(photo), "--out", str(run), "--preset", "tiny", "--iterations", "6",
+                 "--no-progress", "--set", "save_every=3"]) == 0
+    assert main(["ingan", "train", "--out", str(run), "--iterations", "9", "--resume", "--no-progress",
+                 "--export", str(tmp_path / "w.pt")]) == 0
+    out = capsys.readouterr().out
+    assert "resumed from" in out and "iteration 9" in out
+    w = load_checkpoint(tmp_path / "w.pt")
+    assert "optimizers" not in w and w["iteration"] == 9 and w["config"]["image_size"] == 32
+
+    assert main(["ingan", "retarget", "--checkpoint", str(run), "--size", "17x45", "--out", str(tmp_path / "o.png"),
+                 "--bicubic", str(tmp_path / "b.png"), "--patch-distance"]) == 0
+    assert Image.open(tmp_path / "o.png").size == (45, 17) and Image.open(tmp_path / "b.png").size == (45, 17)
+    assert "InGAN" in capsys.readouterr().out
+    assert main(["ingan", "retarget", "--checkpoint", str(tmp_path / "w.pt"), "--homography", "1", "0.1", "0", "0",
+                 "1", "0", "0", "0", "1", "--out", str(tmp_path / "h.png")]) == 0
+    assert Image.open(tmp_path / "h.png").size == (32, 20)
+
+    for argv, words in [
+        (["--size", "0x45"], "height must be positive"),
+        (["--size", "20x4000"], "more than 8x"),
+        (["--size", "wide"], "HEIGHTxWIDTH"),
+        ([], "give --size"),
+        (["--homography", "0", "0", "0", "0", "0", "0", "0", "0", "0", "--size", "20x20"], "singular"),
+    ]:
+        code = main(["ingan", "retarget", "--checkpoint", str(run), "--out", str(tmp_path / "x.png"), *argv])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and err[0].startswith("error: ") and words in err[0], (argv, err)
+    assert main(["ingan", "retarget", "--checkpoint", str(tmp_path / "nothing"), "--size", "8x8",
+                 "--out", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert main(["ingan", "train", "--out", str(tmp_path / "empty"), "--resume"]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_shipped_checkpoint_retargets():
+    path = data_dir() / "checkpoints" / "ingan_plasma_colorful_cups.pt"
+    if not path.is_file():
+        pytest.skip("the shipped InGAN checkpoint is not there yet")
+    model = InGAN.load(path, device="cpu")
+    assert path.stat().st_size < 3 * 2**20
+    wide = model.retarget((model.input_size[0], 2 * model.input_size[1]))
+    assert wide.shape == (model.input_size[0], 2 * model.input_size[1], 3)
+    assert model.reconstruction_error() < 0.08
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lesson 11's exercise solutions
+# ---------------------------------------------------------------------------------------------------------
+def test_lesson_11_solutions(capsys):
+    spec = importlib.util.spec_from_file_location("sol11", REPO / "notebooks" / "solutions" / "11_ingan_solutions.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    answers = module.main(iterations=30)
+    assert answers["identity_error"] < answers["untrained_identity_error"]
+    assert answers["patch_size_order"] == sorted(answers["patch_size_order"])
+    assert answers["homography_shape"] == (20, 48, 3)
+    assert "exercise" in capsys.readouterr().out
