@@ -13,7 +13,7 @@ from edgeconnect_lib.ablations import (DETECTORS, compare_detectors, detector, d
                                        unavailable_detectors)
 from edgeconnect_lib.course_data import course_images, data_dir
 from edgeconnect_lib.edges import canny_edges, edge_density
-from edgeconnect_lib.evaluation import evaluate, make_eval_set, summarize
+from edgeconnect_lib.evaluation import make_eval_set, summarize
 from edgeconnect_lib.images import load_image, rgb_to_gray
 from edgeconnect_lib.models import EdgeConnect
 from edgeconnect_lib.networks import EdgeGenerator, InpaintGenerator
