@@ -271,6 +271,6 @@ def test_lesson_11_solutions(capsys):
     spec.loader.exec_module(module)
     answers = module.main(iterations=30)
     assert answers["identity_error"] < answers["untrained_identity_error"]
-    assert answers["patch_size_order"] == sorted(answers["patch_size_order"])
+    assert answers["patch_size_order"] == sorted(answers["patch_size_order"])  # more noise, further apart
     assert answers["homography_shape"] == (20, 48, 3)
     assert "exercise" in capsys.readouterr().out
