@@ -1,9 +1,10 @@
 """The edge editor in a real browser: JupyterLab + headless Chromium (Playwright), mouse drags on the canvas.
 
 The test starts JupyterLab on a free loopback port with a temporary root folder (nothing in the repository is
-touched; settings, workspaces and runtime files go to the temporary folder too), opens a small notebook that shows
-:class:`edgeconnect_lib.editor.EdgeEditor` on a course photo, runs it, then with the mouse: draws an edge across
-the hole, paints a second hole, presses Inpaint, and checks that the status line (edge pixels, hole ratio) and the
+touched; settings, workspaces and runtime files go to the temporary folder too), opens a copy of lesson 10 without
+its stored outputs, runs all its cells (Run > Run All Cells), then, on the lesson's live
+:class:`edgeconnect_lib.editor.EdgeEditor`, with the mouse: draws an edge across the hole, paints a second hole,
+presses Inpaint, and checks that the status line (edge pixels, hole ratio) and the
 result image shown changed. A screenshot is written to the test's tmp folder and to ``executed/browser_test.png``.
 
 Needs Debian's ``/usr/bin/chromium`` (``make browser`` installs it; ``playwright install`` cannot download
@@ -38,22 +39,11 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(),
                                 reason=f"no Chromium at {CHROMIUM}: run `make browser` (apt-get install chromium "
                                        "chromium-driver) or set EDGECONNECT_CHROMIUM")
 
-NOTEBOOK_CELLS = [
-    "import numpy as np\n"
-    "import torch\n"
-    "from edgeconnect_lib.course_data import data_dir\n"
-    "from edgeconnect_lib.data import center_square\n"
-    "from edgeconnect_lib.editor import EdgeEditor\n"
-    "from edgeconnect_lib.images import load_image\n"
-    "from edgeconnect_lib.models import EdgeConnect\n"
-    "torch.set_num_threads(1)\n"
-    "pipeline = EdgeConnect.load(data_dir() / 'checkpoints' / 'edgeconnect.pt')\n"
-    "photo = center_square(load_image(data_dir() / 'images' / 'mate_ladybird.jpg'), 128)\n"
-    "mask = np.zeros((128, 128), bool)\n"
-    "mask[40:90, 30:100] = True",
-    "editor = EdgeEditor(pipeline, photo, mask, zoom=3, save_dir='saved')\n"
-    "editor",
-]
+LESSON = REPO / "notebooks" / "10_edge_editing.ipynb"
+#: Where lesson 10's hole lies (fractions of the editor's canvas): over the ladybird, image pixels x 184-240,
+#: y 106-161 of 256 (section 1 of the lesson).
+EDGE_DRAG = [(0.74, 0.50), (0.83, 0.53), (0.92, 0.57)]
+HOLE_DRAG = [(0.08, 0.08), (0.22, 0.10), (0.22, 0.20)]
 
 
 def _free_port() -> int:
@@ -87,13 +77,19 @@ def lab(tmp_path):
     """A JupyterLab server on a free port, rooted in a temporary folder holding the editor notebook."""
     root = tmp_path / "root"
     root.mkdir()
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(nb, root / "editor.ipynb")
+    lesson = nbformat.read(LESSON, as_version=4)
+    for cell in lesson.cells:  # a clean copy: no stored outputs, so everything shown comes from this run
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(lesson, root / LESSON.name)
     # no "Jupyter news?" toast over the widgets: the announcements plugin is off in this server's own config folder
     (tmp_path / "config" / "labconfig").mkdir(parents=True)
     (tmp_path / "config" / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    # render every cell (no windowing), so the widget's elements exist wherever the notebook is scrolled
+    tracker = tmp_path / "settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     port = _free_port()
     jupyter = Path(sys.executable).with_name("jupyter")
     env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
@@ -181,7 +177,7 @@ def test_editor_in_jupyterlab_with_chromium(lab):
         try:
             page = context.pages[0] if context.pages else context.new_page()
             page.set_default_timeout(60_000)
-            page.goto(f"{base}/lab/tree/editor.ipynb?reset", wait_until="domcontentloaded")
+            page.goto(f"{base}/lab/tree/{LESSON.name}?reset", wait_until="domcontentloaded")
             page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
             _wait_for(lambda: _kernels_idle(base), 90, "the kernel to start and be idle")
             page.locator(".jp-Notebook").first.click()  # focus the notebook, then Run > Run All Cells
@@ -189,27 +185,29 @@ def test_editor_in_jupyterlab_with_chromium(lab):
             page.get_by_text("Run All Cells", exact=True).first.click()
 
             status = page.locator(".ec-editor-status")
-            status.wait_for(state="visible", timeout=120_000)
+            status.wait_for(state="attached", timeout=180_000)
             _wait_for(lambda: "edge pixels:" in status.inner_text(), 60, "the editor's status line")
-            _wait_for(lambda: _kernels_idle(base), 120, "the notebook to finish running")
+            _wait_for(lambda: _kernels_idle(base), 180, "the lesson to finish running")
+            stderr = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']")
+            assert stderr.count() == 0, f"the lesson wrote an error or a warning: {stderr.first.inner_text()[:2000]}"
             canvas = page.locator("canvas.ec-editor-canvas")
             canvas.scroll_into_view_if_needed()
             box = canvas.bounding_box()
-            assert box and box["width"] > 300, f"the editor's canvas is not shown at its size: {box}"
+            assert box and box["width"] > 400, f"the editor's canvas is not shown at its size: {box}"
             text0 = status.inner_text()
             edges0, hole0 = _edge_count(text0), _hole_percent(text0)
             result = page.locator(".ec-editor-result")
             shown0 = _image_of(result)
 
-            # 1. draw an edge (the default tool) across the hole: rows 40-90, columns 30-100 of 128
-            _drag(page, box, [(0.28, 0.50), (0.55, 0.55), (0.75, 0.62)])
+            # 1. draw an edge (the default tool) across the hole
+            _drag(page, box, EDGE_DRAG)
             _wait_for(lambda: _edge_count(status.inner_text()) > edges0, 30, "the edge count to grow")
             text1 = _settled(base, status)
-            assert _edge_count(text1) >= edges0 + 40, f"a drag across ~60 px of hole drew too few pixels: {text1}"
+            assert _edge_count(text1) >= edges0 + 40, f"a drag across ~45 px of hole drew too few pixels: {text1}"
 
             # 2. paint a second hole in the top-left corner with the brush
             page.locator(".widget-toggle-button", has_text="paint hole").click()
-            _drag(page, box, [(0.08, 0.08), (0.22, 0.10), (0.22, 0.20)])
+            _drag(page, box, HOLE_DRAG)
             _wait_for(lambda: _hole_percent(status.inner_text()) > hole0 + 0.5, 30, "the hole ratio to grow")
             shown1 = _image_of(result)
             assert np.abs(shown1 - shown0).mean() > 0.5, "the input view shows the new hole"
@@ -222,7 +220,8 @@ def test_editor_in_jupyterlab_with_chromium(lab):
             text2 = _settled(base, status)
             assert _edge_count(text2) == _edge_count(text1), "painting a hole elsewhere kept the drawn edge"
 
-            page.screenshot(path=str(tmp / "browser_test.png"), full_page=True)
+            canvas.scroll_into_view_if_needed()
+            page.screenshot(path=str(tmp / "browser_test.png"))
             ARTEFACT.parent.mkdir(exist_ok=True)
             shutil.copyfile(tmp / "browser_test.png", ARTEFACT)
         finally:
