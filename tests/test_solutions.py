@@ -62,3 +62,33 @@ def test_lesson_02_solutions(capsys):
     assert answers["files"]["png"].startswith("accepted, 0 pixels differ")
     assert answers["files"]["jpeg q20"].startswith("refused")
     assert "exercise 4" in capsys.readouterr().out
+
+
+def test_lesson_03_solutions(capsys):
+    answers = _load("03_networks_and_spectral_norm_solutions").main(size=32, long=300)
+    assert answers["encoder_channels"] == [64, 128, 256]
+    assert answers["shapes"]["middle"] == (1, 256, 8, 8) and answers["shapes"]["decoder"] == (1, 1, 32, 32)
+    assert answers["receptive_field"] == 94 and answers["patches"] == (15, 15)
+    layers = answers["layers"]
+    assert layers["conv5"]["steps"] == 1 and layers["conv5"]["error_1"] < 1e-9, "a one-row matrix: exact at once"
+    assert all(0 < layers[f"conv{i}"]["ratio"] < 1 for i in range(1, 5))
+    assert answers["fastest"] == min(("conv1", "conv2", "conv3", "conv4"), key=lambda k: layers[k]["ratio"])
+    assert abs(answers["growth"][0.0] / 4 ** 5 - 1) < 1e-3, "no biases: the a^5 law holds"
+    assert abs(answers["growth"][0.1] / 4 ** 5 - 1) > 0.05, "biases break it"
+    assert abs(answers["fft_norm"] / answers["power_norm"] - 1) < 1e-2, "FFT = power iteration on the periodic conv"
+    assert 1 - 1e-6 < answers["fft_norm"] < 4, "between sigma(W_SN) = 1 and the ceil(k/s) bound"
+    assert "exercise 5" in capsys.readouterr().out
+
+
+def test_lesson_04_solutions(capsys):
+    answers = _load("04_loss_terms_solutions").main(size=48, iterations=3)
+    assert answers["changed"] == ["D1 loss_D", "D2 loss_D", "G1 loss_G", "G1 loss_G_adv", "G2 loss_G", "G2 loss_G_adv"]
+    l1 = answers["l1_single"]
+    assert abs(l1["wrong in the hole only"] - answers["pixel_error"]) < 1e-6, "one pixel: its own error"
+    assert abs(l1["raw, wrong everywhere"] / (answers["plain_l1"] * 48 * 48) - 1) < 1e-4, "x 1/rho = H W"
+    assert abs(answers["per_pixel"]["single pixel"] - 1 / 3) < 1e-6
+    assert answers["outside"]["masked"] == 0 and answers["outside"]["full"] > 0.3
+    assert answers["ratios"]["style"] < answers["ratios"]["perceptual"], "style cares less about position"
+    assert all(0 < v < 1 for v in answers["trained"].values())
+    assert answers["fm_same"] and answers["fm_by_hand"] > 0
+    assert "exercise 5" in capsys.readouterr().out
