@@ -92,3 +92,19 @@ def test_lesson_04_solutions(capsys):
     assert all(0 < v < 1 for v in answers["trained"].values())
     assert answers["fm_same"] and answers["fm_by_hand"] > 0
     assert "exercise 5" in capsys.readouterr().out
+
+
+def test_lesson_05_solutions(capsys):
+    answers = _load("05_train_edge_model_solutions").main(iterations=20, size=32)
+    assert answers["iterations"] == 20
+    for scores in (answers["before"], answers["after"], answers["course"]):
+        assert set(scores) == {"precision", "recall", "f1"} and all(0 <= v <= 1 for v in scores.values())
+    recall = list(answers["recall_with_edges"].values())
+    assert all(b <= a + 1e-9 for a, b in zip(recall, recall[1:])), "a higher threshold finds no more true edges"
+    assert answers["best_threshold"] in answers["sweep"]
+    exact = answers["sweep"][0.5]
+    assert answers["tolerant"]["precision"] >= exact["precision"] and answers["tolerant"]["recall"] >= exact["recall"]
+    first = answers["first_loss_D"]
+    assert abs(first["nsgan"] - 0.693) < 0.05 and abs(first["lsgan"] - 0.5) < 0.05 and abs(first["hinge"] - 1) < 0.05
+    assert all(v["loss_D"] > 0 for v in answers["d2g"].values())
+    assert "exercise 5" in capsys.readouterr().out
