@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--max-megapixels", type=float, default=None, metavar="MP",
                    help="refuse larger images (after --max-side) instead of running out of memory "
                         "(default 4, EdgeConnect.MAX_PIXELS)")
-    i.add_argument("--save-edges", action="store_true", help="also write NAME_edges.png (the edges used)")
+    i.add_argument("--save-edges", action="store_true", help="also write NAME_edges.png (the edges used, white = edge: the format --edges reads)")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
 
     from .evaluation import add_arguments as add_evaluate_arguments
@@ -399,7 +399,7 @@ def _inpaint(args: argparse.Namespace) -> int:
             print(f"warning: {img_path.name}: {w.message}", file=sys.stderr, flush=True)
         _write_image(result.image, target)
         if args.save_edges:
-            _write_image(1.0 - result.edges, _edges_target(target))
+            _write_image((result.edges > 0.5).astype("float32"), _edges_target(target))  # white = edge: --edges reads it back
         print(f"{img_path} + {mask_path.name} -> {target}", flush=True)
     return 0
 

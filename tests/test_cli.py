@@ -90,6 +90,21 @@ def test_inpaint_with_two_checkpoints_and_given_edges(files, tmp_path):
     assert code == 0 and (tmp_path / "r.png").is_file()
 
 
+def test_saved_edges_are_in_the_format_edges_reads(files, tmp_path):
+    """--save-edges writes white = edge (G_edge's map at 0.5), the convention --edges reads back."""
+    from edgeconnect_lib.images import load_image
+    from edgeconnect_lib.masks import load_mask
+    from edgeconnect_lib.models import EdgeConnect
+
+    out = tmp_path / "first.png"
+    assert main(["inpaint", "--checkpoint", str(files / "ei"), "--image", str(files / "photos" / "im1.png"),
+                 "--mask", str(files / "masks" / "im1.png"), "--out", str(out), "--save-edges"]) == 0
+    saved = np.asarray(Image.open(tmp_path / "first_edges.png")) > 127
+    used = EdgeConnect.load(files / "ei").inpaint(load_image(files / "photos" / "im1.png"),
+                                                  load_mask(files / "masks" / "im1.png")).edges > 0.5
+    assert np.array_equal(saved, used)
+
+
 def _error(argv, capsys) -> str:
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
