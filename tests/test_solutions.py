@@ -108,3 +108,15 @@ def test_lesson_05_solutions(capsys):
     assert abs(first["nsgan"] - 0.693) < 0.05 and abs(first["lsgan"] - 0.5) < 0.05 and abs(first["hinge"] - 1) < 0.05
     assert all(v["loss_D"] > 0 for v in answers["d2g"].values())
     assert "exercise 5" in capsys.readouterr().out
+
+
+def test_lesson_06_solutions(capsys):
+    answers = _load("06_train_inpaint_model_solutions").main(iterations=20, size=32)
+    assert answers["slower"] > 1, "the VGG19 passes cost time"
+    assert answers["after"]["psnr"] > answers["before"]["psnr"] - 1 and 0 < answers["after"]["ssim"] <= 1
+    assert answers["course"]["psnr"] > answers["before"]["psnr"], "the checkpoint beats the untrained network"
+    assert answers["edge_gain"]["psnr"] > 0, "a G2 trained with edges does worse without them"
+    assert answers["half"]["psnr"] < answers["course"]["psnr"], "half the image to invent"
+    assert answers["paper_params"] == 10_774_595
+    assert all(v == v and abs(v) < 1e6 for k, v in answers["paper_last"].items() if isinstance(v, float))
+    assert "exercise 5" in capsys.readouterr().out
