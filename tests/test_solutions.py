@@ -120,3 +120,18 @@ def test_lesson_06_solutions(capsys):
     assert answers["paper_params"] == 10_774_595
     assert all(v == v and abs(v) < 1e6 for k, v in answers["paper_last"].items() if isinstance(v, float))
     assert "exercise 5" in capsys.readouterr().out
+
+
+def test_lesson_07_solutions(capsys):
+    answers = _load("07_edge_connect_pipeline_solutions").main(iterations=5, size=32)
+    assert answers["iterations"] == 5 and answers["frozen"], "stage 3 leaves G_edge as it was"
+    for scores in (answers["stage3"], answers["stage3_true"], answers["course"]):
+        assert 5 < scores["psnr"] < 60 and 0 < scores["ssim"] <= 1
+    own = answers["own"]
+    assert set(own) == {"G1's edges", "true Canny edges", "no edges", "a drawn line"}
+    assert all(v["uses_given"] and v["known_kept"] == 0 for v in own.values()), "given edges used, known pixels kept"
+    assert answers["by_hole"]["10-20%"]["psnr"] > answers["by_hole"]["half"]["psnr"], "bigger holes, lower scores"
+    stored = answers["stored"]
+    assert min(stored["shape"][:2]) > 256 and all(5 < stored[k] < 60 for k in ("full", "via 64 px"))
+    assert 0 <= stored["edge share full"] <= 1 and answers["paper_files"] == ["edge.pt", "inpaint.pt"]
+    assert "exercise 5" in capsys.readouterr().out
