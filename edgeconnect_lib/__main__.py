@@ -9,6 +9,7 @@
     python -m edgeconnect_lib inpaint --checkpoint runs/ei --image photo.jpg --mask hole.png --out out.png
     python -m edgeconnect_lib inpaint --checkpoint runs/ei --image photos/ --mask masks/ --out results/
     python -m edgeconnect_lib presets
+    python -m edgeconnect_lib download vgg19|places2|celeba|psv|authors|all [--dest DIR] [--url URL] [--force]
     python -m edgeconnect_lib ingan train --image photo.jpg --out runs/ingan [--iterations N] [--resume]
     python -m edgeconnect_lib ingan retarget --checkpoint runs/ingan --size 64x192 --out wide.png
 
@@ -128,6 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
         "ingan", help="InGAN (bonus lesson 11): train on one photo, retarget it to any size or homography",
         description="InGAN (Shocher et al., ICCV 2019): 'ingan train' learns one photo, 'ingan retarget' paints it "
                     "at another size (--size HxW) or through a 3x3 homography (--homography, 9 numbers)."))
+    from .weights import add_arguments as add_download_arguments
+
+    add_download_arguments(sub.add_parser(
+        "download", help="fetch pretrained weights, verified (torchvision's VGG19, the authors' checkpoints)",
+        description="Download torchvision's ImageNet VGG19 (to the torch hub cache) or the EdgeConnect authors' "
+                    "checkpoints (one zip, unzipped to ~/.cache/edgeconnect/authors/<dataset>/), verify them (hash, or "
+                    "loading into the paper's networks) and print where each file went. Verified files already "
+                    "present are not downloaded again. A failure prints one 'error:' line and exits with status 1."))
     sub.add_parser("presets", help="print the table of training presets")
     return parser
 
@@ -449,6 +458,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .evaluation import run as run_evaluate
 
             return run_evaluate(args)
+        if args.command == "download":
+            from .weights import run as run_download
+
+            return run_download(args)
         return _inpaint(args)
     except CliError as err:
         print(f"error: {err}", file=sys.stderr)
