@@ -121,7 +121,8 @@ class RemoteFile:
     ``url``: where it is published. ``filename``: its name on a mirror (``--base-url`` serves ``<base>/<filename>``).
     ``sha256``: the full SHA-256 to match, when one is known (optional: the authors published none, so for their zip
     it is ``None`` and the hash is recorded on the first download instead). ``sha256_prefix``: torchvision's
-    convention, the leading hex digits of the SHA-256 written in the file name. ``manual``: where to get it by hand.
+    convention, the leading hex digits of the SHA-256 written in the file name. ``manual``: how to get it by hand
+    (a template with ``{url}`` and ``{dest}``).
     """
 
     name: str
@@ -164,7 +165,7 @@ def torchvision_file(filename: str = VGG19_FILENAME, url: str | None = None, nam
         filename=filename,
         description="torchvision's ImageNet VGG19 weights (perceptual and style losses)",
         sha256_prefix=match.group(1),
-        manual=f"download {url or VGG19_URL} on another machine and put the file at {{dest}}, or set ${ENV_WEIGHTS}",
+        manual=f"download {{url}} on another machine and put the file at {{dest}}, or set ${ENV_WEIGHTS}",
     )
 
 
@@ -298,11 +299,12 @@ class _Progress:
         self.start = self.last = time.monotonic()
 
     def text(self, done: int) -> str:
-        mb = f"{done / 1e6:,.1f}"
+        unit, scale = ("MB", 1e6) if max(done, self.total or 0) >= 1e6 else ("kB", 1e3)
+        mb = f"{done / scale:,.1f}"
         if self.total:
-            mb += f" / {self.total / 1e6:,.1f} MB ({100 * done / self.total:.0f}%)"
+            mb += f" / {self.total / scale:,.1f} {unit} ({100 * done / self.total:.0f}%)"
         else:
-            mb += " MB"
+            mb += f" {unit}"
         rate = done / 1e6 / max(time.monotonic() - self.start, 1e-6)
         return f"  {self.label}: {mb}, {rate:,.1f} MB/s"
 
@@ -319,7 +321,7 @@ class _Progress:
 
 def _network_error(err: BaseException, url: str, entry: RemoteFile, dest: Path, timeout: float) -> DownloadError:
     """A one-line :class:`DownloadError` for a failed request."""
-    manual = entry.manual.format(dest=dest)
+    manual = entry.manual.format(url=url, dest=dest)
     host = urllib.parse.urlsplit(url).netloc
     if isinstance(err, urllib.error.HTTPError):
         return DownloadError(f"{url}: HTTP error {err.code} {err.reason} (is the address right? {manual})")
@@ -351,7 +353,7 @@ def fetch_file(
     url = url or entry.url
     if _offline():
         raise DownloadError(f"${ENV_OFFLINE} is set: not downloading {entry.name} ({url}); unset it to download, "
-                            f"or {entry.manual.format(dest=dest)}")
+                            f"or {entry.manual.format(url=url, dest=dest)}")
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.addheaders = [("User-Agent", "edgeconnect-course (urllib)")]
@@ -373,7 +375,7 @@ def fetch_file(
                         raise DownloadError(
                             f"{url} answered with an HTML page ({(title.group(1).strip() if title else 'no title')!r}),"
                             f" not the file, and no download link on it (Google Drive's daily quota? retry later, "
-                            f"or {entry.manual.format(dest=dest)})")
+                            f"or {entry.manual.format(url=url, dest=dest)})")
                     url = nxt
                     continue
                 total = response.headers.get("Content-Length")
@@ -407,7 +409,7 @@ def fetch_file(
                 os.replace(tmp, dest)
                 tmp = None
                 return dest, digest
-        raise DownloadError(f"{entry.url}: too many confirm pages; {entry.manual.format(dest=dest)}")
+        raise DownloadError(f"{entry.url}: too many confirm pages; {entry.manual.format(url=url, dest=dest)}")
     finally:
         if tmp is not None:
             with suppress_os_errors():
@@ -500,7 +502,10 @@ def verify_authors_folder(folder: str | Path) -> list[Fetched] | None:
 
 
 def extract_authors_zip(
-    zip_path: str | Path, root: str | Path, datasets: tuple[str, ...] | list[str] = AUTHORS_DATASETS
+    zip_path: str | Path,
+    root: str | Path,
+    datasets: tuple[str, ...] | list[str] = AUTHORS_DATASETS,
+    label: str | None = None,
 ) -> list[Fetched]:
     """Extract the authors' checkpoints for ``datasets`` from ``zip_path`` into ``root/<dataset>/``, verified.
 
@@ -509,17 +514,19 @@ def extract_authors_zip(
     members are ignored. Each file is written to a temporary file in its folder (the zip's CRC checked while
     reading), loaded with :func:`~edgeconnect_lib.checkpoints.load_authors_checkpoint` into the paper-size network
     of its kind, and only then renamed into place; its SHA-256 goes into the folder's ``SHA256SUMS``.
+    ``label`` names the zip in messages (default: its path; the command gives its URL).
     """
     zip_path, root = Path(zip_path), Path(root)
+    label = label or str(zip_path)
     try:
         archive = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as err:
-        raise DownloadError(f"{zip_path}: not a valid zip file ({err}); the download is damaged or is not the "
+        raise DownloadError(f"{label}: not a valid zip file ({err}); the download is damaged or is not the "
                             "authors' zip") from err
     with archive:
         unsafe = [m.filename for m in archive.infolist() if not _safe_member(m.filename)]
         if unsafe:
-            raise DownloadError(f"{zip_path}: refused, member names that leave the target folder: {unsafe[:5]}")
+            raise DownloadError(f"{label}: refused, member names that leave the target folder: {unsafe[:5]}")
         members: dict[str, dict[str, zipfile.ZipInfo]] = {}
         for info in archive.infolist():
             base = PurePosixPath(info.filename.replace("\\", "/")).name
@@ -527,39 +534,39 @@ def extract_authors_zip(
             if info.is_dir() or base not in _KIND_BY_NAME or dataset is None:
                 continue
             if base in members.setdefault(dataset, {}):
-                raise DownloadError(f"{zip_path}: two {dataset} {base} files ({members[dataset][base].filename}, "
+                raise DownloadError(f"{label}: two {dataset} {base} files ({members[dataset][base].filename}, "
                                     f"{info.filename}); cannot tell which is the released one")
             members[dataset][base] = info
         absent = [d for d in datasets if d not in members]
         if absent:
-            raise DownloadError(f"{zip_path}: no checkpoints for {absent} in the zip (it has "
+            raise DownloadError(f"{label}: no checkpoints for {absent} in the zip (it has "
                                 f"{sorted(members) or 'none of ' + str([n for n, _ in AUTHORS_FILES.values()])})")
         fetched: list[Fetched] = []
         for dataset in datasets:
             folder = root / dataset
             folder.mkdir(parents=True, exist_ok=True)
             sums = _read_sums(folder)
-            for base, info in sorted(members[dataset].items()):
+            for base, info in sorted(members[dataset].items(), key=lambda item: list(_KIND_BY_NAME).index(item[0])):
                 fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
                 try:
                     with os.fdopen(fd, "wb") as f, archive.open(info) as src:
                         shutil.copyfileobj(src, f, _CHUNK)
                         f.flush()
                         os.fsync(f.fileno())
-                    how = _verify_checkpoint(Path(tmp), _KIND_BY_NAME[base], f"{info.filename} in {zip_path.name}")
+                    how = _verify_checkpoint(Path(tmp), _KIND_BY_NAME[base], f"{info.filename} in {Path(label).name}")
                     sums[base] = sha256_file(tmp)
                     os.chmod(tmp, new_file_mode())
                     os.replace(tmp, folder / base)
                     tmp = None
                 except zipfile.BadZipFile as err:
-                    raise DownloadError(f"{zip_path}: {info.filename} is damaged ({err}); run the command again") \
+                    raise DownloadError(f"{label}: {info.filename} is damaged ({err}); run the command again") \
                         from err
                 finally:
                     if tmp is not None:
                         with suppress_os_errors():
                             os.unlink(tmp)
                 fetched.append(Fetched(dataset, folder / base, how, True))
-            _write_text(folder / _SUMS, "".join(f"{d}  {n}\n" for n, d in sorted(sums.items())))
+            _write_text(folder / _SUMS, "".join(f"{sums[n]}  {n}\n" for n in _KIND_BY_NAME if n in sums))
         return fetched
 
 
@@ -636,7 +643,9 @@ def _download_authors(entry, wanted, dest, url, base_url, force, timeout, log, p
         # every dataset the zip brings that is not already in place (one zip holds all three)
         missing = [d for d in AUTHORS_DATASETS if not present[d]]
         available = _datasets_in(zip_path)
-        fetched = extract_authors_zip(zip_path, root, [d for d in missing if d in wanted or d in available])
+        if not available:  # not a zip, unsafe names, or none of the authors' files: the extraction says which
+            extract_authors_zip(zip_path, root, wanted, label=source)
+        fetched = extract_authors_zip(zip_path, root, [d for d in missing if d in available], label=source)
     finally:
         with suppress_os_errors():
             os.unlink(zip_path)
@@ -654,6 +663,13 @@ def _download_authors(entry, wanted, dest, url, base_url, force, timeout, log, p
     else:
         note = f"differs from {recorded[:12]}... recorded in {sidecar} (the file on the server changed?)"
     log(f"{entry.name}: zip SHA-256 {digest}: {note}")
+    absent = [d for d in wanted if d not in available]
+    if absent:
+        for f in fetched:
+            log(f.line())
+        manual = entry.manual.format(url=source, dest=root)
+        raise DownloadError(f"{source}: the zip has no checkpoints for {', '.join(absent)} (it has "
+                            f"{', '.join(sorted(available))}, now in {root}); {manual}")
     extra = sorted({f.name for f in fetched} - set(wanted))
     if extra:
         log(f"{entry.name}: the zip also held {', '.join(extra)}: extracted and verified too")

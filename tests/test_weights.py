@@ -64,7 +64,8 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 "<p>Google Drive can't scan this file for viruses.</p>"
                 '<form id="download-form" action="/download" method="get">'
                 '<input type="submit" id="uc-download-link" value="Download anyway"/>'
-                f'<input type="hidden" name="id" value="{DRIVE_ID}"><input type="hidden" name="export" value="download">'
+                f'<input type="hidden" name="id" value="{DRIVE_ID}">'
+                '<input type="hidden" name="export" value="download">'
                 '<input type="hidden" name="confirm" value="t"><input type="hidden" name="uuid" value="abc-123">'
                 "</form></body></html>"
             ).encode()
@@ -247,18 +248,23 @@ def test_drive_confirm_page_then_the_zip_extracted_and_verified(server, cache):
                                                   AUTHORS_ZIP.filename, "test zip")}
     lines: list[str] = []
     start = len(info["requests"])
-    got = download("places2", manifest=manifest, log=lines.append, progress=None)
+    # "authors" wants all three datasets; this zip holds Places2 only: extracted, then the others reported missing
+    with pytest.raises(DownloadError, match=r"the zip has no checkpoints for celeba, psv \(it has places2, now in"):
+        download("authors", manifest=manifest, log=lines.append, progress=None)
     asked = info["requests"][start:]
     assert asked[0].startswith("/uc?") and asked[1].startswith("/download?") and "confirm=t" in asked[1]
     folder = cache / "cache" / "authors" / "places2"
-    assert [f.path for f in got] == [folder / n for n in sorted(NAMES)] and all(f.downloaded for f in got)
-    assert all("every key and shape of the released layout" in f.verified for f in got)
-    assert any("EdgeGenerator (10,761,089 parameters" in f.verified for f in got)
+    extracted = [line for line in lines if line.startswith("places2: ")]
+    assert extracted == [f"places2: {folder / n} (downloaded; verified: loads into the paper's {net} ({count} "
+                         "parameters, every key and shape of the released layout))"
+                         for n, net, count in zip(NAMES, ("EdgeGenerator", "InpaintGenerator", "PatchDiscriminator",
+                                                          "PatchDiscriminator"),
+                                                  ("10,761,089", "10,774,595", "2,762,752", "2,763,776"))]
     # only the four files and their record: no zip, no temporary file, nothing outside places2/
     assert _files(cache / "cache") == ["authors/authors-zip.sha256"] + [f"authors/places2/{n}"
                                                                          for n in sorted(NAMES + ["SHA256SUMS"])]
     sums = (folder / "SHA256SUMS").read_text().splitlines()
-    assert sorted(sums) == sorted(f"{_sha((folder / n).read_bytes())}  {n}" for n in NAMES)
+    assert sums == [f"{_sha((folder / n).read_bytes())}  {n}" for n in NAMES]
     assert (cache / "cache" / "authors" / "authors-zip.sha256").read_text().split()[0] == info["zip_sha"]
     assert any(info["zip_sha"] in line and "published no hash" in line for line in lines)
     # the files are the served ones, and load into the paper's networks with the same weights
@@ -267,7 +273,8 @@ def test_drive_confirm_page_then_the_zip_extracted_and_verified(server, cache):
     assert sorted(nets) == sorted(AUTHORS_FILES)
     # present and verified: nothing is fetched again
     again = download("places2", manifest=manifest, log=lines.append, progress=None)
-    assert len(info["requests"]) == start + 2 and not any(f.downloaded for f in again)
+    assert len(info["requests"]) == start + 2 and [f.path for f in again] == [folder / n for n in NAMES]
+    assert not any(f.downloaded for f in again) and all("as recorded when extracted" in f.verified for f in again)
     # a changed byte fails the recorded hash, so the folder no longer counts as verified
     data = bytearray((folder / "EdgeModel_dis.pth").read_bytes())
     data[-10] ^= 0xFF
@@ -299,7 +306,7 @@ def test_cli_end_to_end_from_a_mirror(server, cache):
 def test_unsafe_member_bad_zip_and_quota_page_are_refused(server, cache, tmp_path):
     base, root, _ = server
     target = tmp_path / "out" / "authors"
-    with pytest.raises(DownloadError, match=r"refused, member names that leave the target folder: \['\.\./evil\.txt'\]"):
+    with pytest.raises(DownloadError, match=r"refused, member names that leave the target folder: \['\.\./evil"):
         extract_authors_zip(root / "evil.zip", target)
     assert _files(tmp_path / "out") == [] and not (tmp_path / "out" / "evil.txt").exists()
     # through download: the zip's temporary file is removed as well
@@ -320,6 +327,20 @@ def test_a_zip_member_of_the_wrong_kind_is_not_kept(server, tmp_path):
                                             r"edge_generator file of the released layout"):
         extract_authors_zip(bad, tmp_path / "authors", ["celeba"])
     assert _files(tmp_path / "authors") == []
+
+
+def test_files_put_there_by_hand_are_verified_by_loading_and_recorded(server, tmp_path):
+    _, _, info = server
+    folder = tmp_path / "places2"
+    folder.mkdir()
+    for name in NAMES:
+        (folder / name).write_bytes((info["nets"] / name).read_bytes())
+    found = verify_authors_folder(folder)
+    assert found is not None and all("loads into the paper's" in f.verified for f in found)
+    sums = (folder / "SHA256SUMS").read_text().splitlines()
+    assert sums == [f"{_sha((folder / n).read_bytes())}  {n}" for n in NAMES]
+    (folder / "EdgeModel_gen.pth").unlink()  # incomplete: not a verified folder
+    assert verify_authors_folder(folder) is None
 
 
 def _usage_error(argv: list[str]) -> str:
