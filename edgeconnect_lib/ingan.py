@@ -43,7 +43,7 @@ import csv
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
@@ -332,9 +332,10 @@ def _grid(height: int, width: int, device: torch.device, dtype: torch.dtype = to
 def valid_region(homography: torch.Tensor, height: int, width: int, device: torch.device) -> torch.Tensor:
     """``(1, 1, H, W)`` mask of the input pixels that ``homography`` maps inside the output frame: only they
     can come back through ``T^-1``, so the cycle loss (Eq. 3) is taken over them."""
-    q, w = _project(homography.to(device), _grid(height, width, device, torch.float64))
+    # float64 on the CPU (MPS has no float64), then to ``device``
+    q, w = _project(homography.cpu(), _grid(height, width, torch.device("cpu"), torch.float64))
     inside = (q.abs() <= 1.0).all(dim=-1) & (w[..., 0] > 0)
-    return inside.to(torch.float32)[None, None]
+    return inside.to(torch.float32)[None, None].to(device)
 
 
 class GeometricTransform(nn.Module):
@@ -353,9 +354,10 @@ class GeometricTransform(nn.Module):
                 return x
             # a pure resize: the same sampling positions as grid_sample with H = I, done by interpolate
             return F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False)
-        inv = torch.linalg.inv(homography.to(torch.float64))
-        p, _ = _project(inv.to(x.device), _grid(h, w, x.device, torch.float64))  # p = H^-1 q, (H, W, 2)
-        grid = p.to(x.dtype).unsqueeze(0).expand(x.shape[0], -1, -1, -1)
+        inv = torch.linalg.inv(homography.detach().cpu().to(torch.float64))
+        # p = H^-1 q, (H, W, 2): float64 on the CPU (MPS has no float64), then to the features' device and dtype
+        p, _ = _project(inv.cpu(), _grid(h, w, torch.device("cpu"), torch.float64))
+        grid = p.to(device=x.device, dtype=x.dtype).unsqueeze(0).expand(x.shape[0], -1, -1, -1)
         return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
@@ -936,6 +938,7 @@ class InGAN:
 
     def __init__(self, G: InGANGenerator, image: np.ndarray, cfg: InGANConfig | None = None) -> None:
         self.G, self.image, self.cfg = G, np.asarray(image, np.float32), cfg
+        self.iteration = 0  # of the checkpoint it was loaded from (InGAN.load)
         self.device = next(G.parameters()).device
 
     @property
