@@ -122,7 +122,7 @@ class RemoteFile:
     ``sha256``: the full SHA-256 to match, when one is known (optional: the authors published none, so for their zip
     it is ``None`` and the hash is recorded on the first download instead). ``sha256_prefix``: torchvision's
     convention, the leading hex digits of the SHA-256 written in the file name. ``manual``: how to get it by hand
-    (a template with ``{url}`` and ``{dest}``).
+    (a template with ``{url}``, ``{dest}`` (the file's path) and ``{folder}`` (its folder)).
     """
 
     name: str
@@ -180,7 +180,7 @@ AUTHORS_ZIP = RemoteFile(
     sha256=None,
     manual="download the files from the authors' Google Drive folders ("
     + ", ".join(f"{k}: {v}" for k, v in AUTHORS_DRIVE_FOLDERS.items())
-    + ") and put them in {dest}/<dataset>/",
+    + ") and put them in {folder}/<dataset>/",
 )
 #: name -> entry.
 MANIFEST: dict[str, RemoteFile] = {"vgg19": VGG19_FILE, "authors": AUTHORS_ZIP}
@@ -224,6 +224,7 @@ def authors_dir(dataset: str | None = None, root: str | Path | None = None) -> P
 
 
 def _offline() -> bool:
+    """True when ``$EDGECONNECT_OFFLINE`` is 1 / true / yes (as :func:`~edgeconnect_lib.vgg.load_vgg19` reads it)."""
     return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes")
 
 
@@ -319,9 +320,14 @@ class _Progress:
             print(("\r" if self.tty else "") + self.text(done), file=self.stream, flush=True)
 
 
+def _manual(entry: RemoteFile, url: str, dest: Path) -> str:
+    """The entry's how-to-get-it-by-hand text for ``url`` and the target path ``dest``."""
+    return entry.manual.format(url=url, dest=dest, folder=dest.parent)
+
+
 def _network_error(err: BaseException, url: str, entry: RemoteFile, dest: Path, timeout: float) -> DownloadError:
     """A one-line :class:`DownloadError` for a failed request."""
-    manual = entry.manual.format(url=url, dest=dest)
+    manual = _manual(entry, url, dest)
     host = urllib.parse.urlsplit(url).netloc
     if isinstance(err, urllib.error.HTTPError):
         return DownloadError(f"{url}: HTTP error {err.code} {err.reason} (is the address right? {manual})")
@@ -353,7 +359,7 @@ def fetch_file(
     url = url or entry.url
     if _offline():
         raise DownloadError(f"${ENV_OFFLINE} is set: not downloading {entry.name} ({url}); unset it to download, "
-                            f"or {entry.manual.format(url=url, dest=dest)}")
+                            f"or {_manual(entry, url, dest)}")
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.addheaders = [("User-Agent", "edgeconnect-course (urllib)")]
@@ -375,7 +381,7 @@ def fetch_file(
                         raise DownloadError(
                             f"{url} answered with an HTML page ({(title.group(1).strip() if title else 'no title')!r}),"
                             f" not the file, and no download link on it (Google Drive's daily quota? retry later, "
-                            f"or {entry.manual.format(url=url, dest=dest)})")
+                            f"or {_manual(entry, url, dest)})")
                     url = nxt
                     continue
                 total = response.headers.get("Content-Length")
@@ -409,7 +415,7 @@ def fetch_file(
                 os.replace(tmp, dest)
                 tmp = None
                 return dest, digest
-        raise DownloadError(f"{entry.url}: too many confirm pages; {entry.manual.format(url=url, dest=dest)}")
+        raise DownloadError(f"{entry.url}: too many confirm pages; {_manual(entry, url, dest)}")
     finally:
         if tmp is not None:
             with suppress_os_errors():
@@ -447,6 +453,7 @@ def _verify_checkpoint(path: Path, kind: str, label: str) -> str:
 
 
 def _read_sums(folder: Path) -> dict[str, str]:
+    """``{file name: sha256}`` from ``folder/SHA256SUMS`` (``sha256sum``'s format); empty when there is none."""
     sums: dict[str, str] = {}
     with suppress_os_errors():
         for line in (folder / _SUMS).read_text().splitlines():
@@ -457,6 +464,7 @@ def _read_sums(folder: Path) -> dict[str, str]:
 
 
 def _write_text(path: Path, text: str) -> None:
+    """Write a small text file atomically (temporary file in the same folder, then rename)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
@@ -574,6 +582,7 @@ def extract_authors_zip(
 # download: what the command does
 # ----------------------------------------------------------------------------------------------------------
 def _mirror_url(entry: RemoteFile, url: str | None, base_url: str | None) -> str:
+    """The address to fetch ``entry`` from: ``url``, else ``<base>/<filename>``, else the published one."""
     if url:
         return url
     base = base_url or os.environ.get(ENV_BASE_URL, "")
@@ -614,7 +623,9 @@ def download(
     return out
 
 
-def _download_vgg19(entry, dest, url, base_url, force, timeout, log, progress) -> list[Fetched]:
+def _download_vgg19(entry: RemoteFile, dest: str | Path | None, url: str | None, base_url: str | None, force: bool,
+                    timeout: float, log: Callable[[str], None], progress: TextIO | None) -> list[Fetched]:
+    """``download("vgg19")``: keep a verified file, else fetch it to the hub path (or ``dest``)."""
     path = Path(dest).expanduser() / VGG19_FILENAME if dest is not None else vgg19_hub_cache_path()
     if path.is_file() and not force:
         digest = sha256_file(path)
@@ -629,7 +640,10 @@ def _download_vgg19(entry, dest, url, base_url, force, timeout, log, progress) -
     return [Fetched(entry.name, path, f"{entry.how_checked()}; SHA-256 {digest}", True)]
 
 
-def _download_authors(entry, wanted, dest, url, base_url, force, timeout, log, progress) -> list[Fetched]:
+def _download_authors(entry: RemoteFile, wanted: tuple[str, ...], dest: str | Path | None, url: str | None,
+                      base_url: str | None, force: bool, timeout: float, log: Callable[[str], None],
+                      progress: TextIO | None) -> list[Fetched]:
+    """``download(<dataset>)``: keep verified folders, else fetch the zip once and extract what is missing."""
     root = authors_dir(None, dest)
     present = {d: None if force else verify_authors_folder(root / d) for d in AUTHORS_DATASETS}
     out = [f for d in wanted for f in (present[d] or [])]
@@ -667,7 +681,7 @@ def _download_authors(entry, wanted, dest, url, base_url, force, timeout, log, p
     if absent:
         for f in fetched:
             log(f.line())
-        manual = entry.manual.format(url=source, dest=root)
+        manual = _manual(entry, source, root / entry.filename)
         raise DownloadError(f"{source}: the zip has no checkpoints for {', '.join(absent)} (it has "
                             f"{', '.join(sorted(available))}, now in {root}); {manual}")
     extra = sorted({f.name for f in fetched} - set(wanted))

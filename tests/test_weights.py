@@ -200,6 +200,10 @@ def test_http_404_and_no_network_and_dns_failure_are_one_line_errors(server, cac
         download("vgg19", url=f"http://127.0.0.1:{closed}/{VGG19_FILENAME}", log=lambda s: None, progress=None)
     msg = str(err.value)
     assert "no internet?" in msg and str(vgg19_hub_cache_path()) in msg and "$EDGECONNECT_VGG19_WEIGHTS" in msg
+    with pytest.raises(DownloadError, match="no internet?") as err:
+        download("celeba", url=f"http://127.0.0.1:{closed}/x.zip", log=lambda s: None, progress=None)
+    assert f"put them in {cache / 'cache' / 'authors'}/<dataset>/" in str(err.value)
+    assert "drive.google.com/drive/folders/1nkLOhzWL-w2euo0U6amhz7HVzqNC5rqb" in str(err.value)
     # a failed name lookup, as without a network
 
     def no_dns(*args, **kwargs):
