@@ -54,7 +54,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
-from .checkpoints import atomic_save, export_weights, list_checkpoints, load_checkpoint, readable_checkpoint, suppress_os_errors
+from .checkpoints import EXPORT_KEYS, atomic_save, export_weights, list_checkpoints, load_checkpoint, readable_checkpoint, suppress_os_errors
 from .images import load_image
 from .losses import generator_adversarial_loss
 from .utils import describe_device, pick_device, seed_everything
@@ -756,8 +756,9 @@ class InGANTrainer:
 
     def _restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["networks"]["G"])
-        self.D.load_state_dict(ckpt["networks"]["D"])
-        if "optimizers" in ckpt:
+        if "D" in ckpt["networks"]:  # a weights-only export keeps G alone: D starts afresh
+            self.D.load_state_dict(ckpt["networks"]["D"])
+        if "optimizers" in ckpt and "D" in ckpt["networks"]:
             self.opt_G.load_state_dict(ckpt["optimizers"]["G"])
             self.opt_D.load_state_dict(ckpt["optimizers"]["D"])
             for opt, lr in ((self.opt_G, self.cfg.lr), (self.opt_D, self.cfg.disc_lr)):
@@ -921,13 +922,20 @@ class InGANTrainer:
         return InGANResult(InGAN(self.G, self.image, self.cfg), self.iteration, self.last_checkpoint, history)
 
 
-def export_ingan(src: str | Path, dst: str | Path) -> Path:
-    """The weights-only copy of an InGAN checkpoint (a file or a run folder's latest): networks, photo, config
-    (:func:`~edgeconnect_lib.checkpoints.export_weights`; the optimisers and RNG state are dropped)."""
+def export_ingan(src: str | Path, dst: str | Path, discriminator: bool = False) -> Path:
+    """The weights-only copy of an InGAN checkpoint (a file or a run folder's latest), written atomically: the
+    generator, the photo and the config (the keys :data:`~edgeconnect_lib.checkpoints.EXPORT_KEYS` of
+    :func:`~edgeconnect_lib.checkpoints.export_weights`), without the optimisers and the RNG state; the
+    discriminator only with ``discriminator=True`` (retargeting needs G alone; D is 60% of the file)."""
     ckpt = load_checkpoint(src)
     if ckpt.get("format") != INGAN_FORMAT:
         raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r})")
-    return export_weights(ckpt["path"], dst)
+    if discriminator:
+        return export_weights(ckpt["path"], dst)
+    out = {k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}
+    out["networks"] = {"G": ckpt["networks"]["G"]}
+    out["network_configs"] = {"G": ckpt["network_configs"]["G"]}
+    return atomic_save(out, Path(dst))
 
 
 # ----------------------------------------------------------------------------------------------------------
