@@ -52,7 +52,7 @@ def test_samples(size: int, masks: int = 2, seed: int = 0, **kw):
 
 
 def stage3(iterations: int, size: int, seed: int = 0):
-    cfg = get_config("cpu", stage="edge-inpaint", iterations=iterations, image_size=size, seed=seed, **QUIET)
+    cfg = get_config("course", stage="edge-inpaint", iterations=iterations, image_size=size, seed=seed, **QUIET)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return Trainer(cfg, "course", tempfile.mkdtemp(prefix="edgeconnect_07_solution_"),
