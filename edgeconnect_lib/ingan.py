@@ -39,7 +39,6 @@ Command line: ``python -m edgeconnect_lib ingan train --image X --out RUN`` and
 """
 from __future__ import annotations
 
-import csv
 import json
 import math
 import time
@@ -57,6 +56,7 @@ from torch.nn.utils import spectral_norm
 from .checkpoints import EXPORT_KEYS, atomic_save, export_weights, list_checkpoints, load_checkpoint, readable_checkpoint, suppress_os_errors
 from .images import load_image
 from .losses import generator_adversarial_loss
+from .train import CsvLog
 from .utils import describe_device, pick_device, seed_everything
 
 __all__ = [
@@ -654,36 +654,6 @@ class InGANResult(NamedTuple):
     history: list[dict[str, float]]
 
 
-class _Log:
-    """``log.csv`` rows; on a resume the rows after the checkpoint's iteration are dropped (they are redone).
-    (:mod:`edgeconnect_lib.train` has its own, private, for the EdgeConnect trainer.)"""
-
-    def __init__(self, path: Path, resume_iteration: int | None) -> None:
-        self.path, self.fields = path, None
-        rows: list[dict[str, str]] = []
-        if resume_iteration is not None and path.is_file():
-            with path.open(newline="") as f:
-                rows = [r for r in csv.DictReader(f) if None not in r.values()
-                        and (r.get("iteration") or "").isdigit() and int(r["iteration"]) <= resume_iteration]
-        if rows:
-            self.fields = list(rows[0])
-            with path.open("w", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=self.fields)
-                w.writeheader()
-                w.writerows(rows)
-        elif path.exists():
-            path.unlink()
-
-    def write(self, row: dict[str, Any]) -> None:
-        new = self.fields is None
-        self.fields = self.fields or list(row)
-        with self.path.open("a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.fields, extrasaction="ignore")
-            if new:
-                w.writeheader()
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-
-
 class InGANTrainer:
     """Train InGAN on one photo (official code's loop, ``InGAN.train_one_iter``), with this course's habits.
 
@@ -890,7 +860,7 @@ class InGANTrainer:
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-            log = _Log(self.out_dir / "log.csv", self.iteration if self.resumed_from else None)
+            log = CsvLog(self.out_dir / "log.csv", self.iteration if self.resumed_from else None)
         self._print(f"InGAN on {self.image_name} ({self.input_size[1]}x{self.input_size[0]} px), device "
                     f"{describe_device(self.device)}, iterations {self.iteration} -> {total}"
                     + (f", resumed from {self.resumed_from}" if self.resumed_from else ""))

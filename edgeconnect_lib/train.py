@@ -83,6 +83,7 @@ from .utils import describe_device, pick_device, seed_everything
 
 __all__ = [
     "Trainer",
+    "CsvLog",
     "TrainResult",
     "TrainingDiverged",
     "atomic_save",
@@ -331,8 +332,10 @@ def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> 
 # ----------------------------------------------------------------------------------------------------------
 # Logs
 # ----------------------------------------------------------------------------------------------------------
-class _CsvLog:
-    """Append rows to a CSV file; on resume, rows after the checkpoint's iteration are dropped."""
+class CsvLog:
+    """Append rows to a CSV file; on resume, rows after the checkpoint's iteration are dropped (they are redone).
+
+    Used by the EdgeConnect trainer (``log.csv``, ``val.csv``) and by :mod:`edgeconnect_lib.ingan`."""
 
     def __init__(self, path: Path, resume_iteration: int | None) -> None:
         self.path, self.fields = path, None
@@ -690,8 +693,8 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             (self.out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
         resumed = self._resumed_from is not None
-        train_log = _CsvLog(self.out_dir / "log.csv", self.iteration if resumed else None) if main else None
-        val_log = _CsvLog(self.out_dir / "val.csv", self.iteration if resumed else None) if main else None
+        train_log = CsvLog(self.out_dir / "log.csv", self.iteration if resumed else None) if main else None
+        val_log = CsvLog(self.out_dir / "val.csv", self.iteration if resumed else None) if main else None
         tb = _tensorboard(self.out_dir / "tb") if main else None
         self._print(f"stage {cfg.stage}: {len(self.train_set)} training photos, {cfg.image_size} px, batch "
                     f"{cfg.batch_size} x {d.world}, device {describe_device(self.device)}, precision "
