@@ -344,13 +344,13 @@ def _check_sizes(images: list[Path], max_side: int | None, max_pixels: int | Non
 def _write_image(arr, path: Path) -> None:
     """Write a float RGB/gray array in [0, 1] to ``path`` atomically (:func:`~edgeconnect_lib.checkpoints.atomic_write`):
     a failed write leaves nothing half-written and no earlier result is touched."""
-    import numpy as np
     from PIL import Image
 
     from .checkpoints import atomic_write
+    from .images import to_uint8
 
     fmt = Image.registered_extensions()[path.suffix.lower()]
-    im = Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8))
+    im = Image.fromarray(to_uint8(arr))
     atomic_write(path, lambda f: im.save(f, format=fmt))
 
 

@@ -38,7 +38,7 @@ import torch
 from PIL import Image
 
 from .edges import canny_edges
-from .images import load_image, rgb_to_gray
+from .images import load_image, rgb_to_gray, to_uint8
 from .masks import hole_ratio, save_mask
 from .metrics import to_gray
 
@@ -227,7 +227,7 @@ def load_edges(path: str | Path) -> np.ndarray:
 def save_image(image: np.ndarray, path: str | Path) -> Path:
     """Write an RGB float image in [0, 1] as an 8-bit PNG (rounded to the nearest level)."""
     path = _png_path(path, "image")
-    Image.fromarray((np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)).save(path)
+    Image.fromarray(to_uint8(image)).save(path)
     return path
 
 
@@ -510,7 +510,7 @@ class EdgeEditor:
     def _layers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """RGBA uint8 arrays (zoomed) of the image, hole and edge layers, drawn from the arrays."""
         e = self.edit
-        rgb = (e.image * 255 + 0.5).astype(np.uint8)
+        rgb = to_uint8(e.image)
         image = np.concatenate([rgb, np.full(e.shape + (1,), 255, np.uint8)], axis=2)
         hole = np.zeros(e.shape + (4,), np.uint8)
         hole[e.mask] = HOLE_RGBA
@@ -534,7 +534,7 @@ class EdgeEditor:
             self.edge_layer.put_image_data(edge_rgba, 0, 0)
         if self.edit.result is None and not np.array_equal(self._shown_mask, self.edit.mask):
             self._shown_mask = self.edit.mask.copy()
-            self.result_view.value = _png_bytes(_zoomed((self.edit.masked_image() * 255 + 0.5).astype(np.uint8), self.zoom))
+            self.result_view.value = _png_bytes(_zoomed(to_uint8(self.edit.masked_image()), self.zoom))
         self._update_status()
 
     def status_text(self) -> str:
@@ -549,7 +549,7 @@ class EdgeEditor:
     def show_result(self) -> None:
         r = self.edit.result
         if r is not None:
-            self.result_view.value = _png_bytes(_zoomed((np.clip(r.image, 0, 1) * 255 + 0.5).astype(np.uint8), self.zoom))
+            self.result_view.value = _png_bytes(_zoomed(to_uint8(r.image), self.zoom))
             self.result_title.value = "the result (Inpaint again after editing)"
 
     # -- mouse -------------------------------------------------------------------------------------------

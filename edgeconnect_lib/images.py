@@ -10,10 +10,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["load_image", "rgb_to_gray", "ImageReadError", "IMAGE_EXTENSIONS"]
+__all__ = ["load_image", "rgb_to_gray", "to_uint8", "ImageReadError", "IMAGE_EXTENSIONS"]
 
 #: File name endings treated as images when a folder is listed.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """A float image in [0, 1] as 8-bit levels, rounded to the nearest (values outside [0, 1] are clipped)."""
+    return (np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
 class ImageReadError(ValueError):
