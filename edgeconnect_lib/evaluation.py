@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 import cv2
 import numpy as np
 
+from .blending import poisson_blend
 from .course_data import course_images, data_dir
 from .data import center_square, list_image_files  # center_square: the evaluation view of InpaintingDataset
 from .edges import canny_edges
@@ -95,7 +96,7 @@ METRICS: dict[str, bool] = {"psnr": True, "ssim": True, "l1": False}
 _METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1"}
 
 #: Method names the command line knows (see :func:`build_methods`).
-METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "mean")
+METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "mean", "ours_poisson")
 #: The edge maps :func:`pipeline_method` can feed G_inpaint.
 EDGE_CHOICES: tuple[str, ...] = ("predicted", "true", "none")
 
@@ -232,12 +233,13 @@ def mean_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return composite_known(np.broadcast_to(colour, image.shape), image, mask)
 
 
-def pipeline_method(ec: Any, edges: str = "predicted") -> Method:
+def pipeline_method(ec: Any, edges: str = "predicted", blend: bool = False) -> Method:
     """Our pipeline as a method: ``ec.inpaint(image, mask, edges=...)`` of an ``EdgeConnect``.
 
     ``edges``: ``"predicted"`` (G_edge draws the edges in the hole: the full EdgeConnect), ``"true"``
     (the full Canny map of the ground-truth gray image at ``ec.sigma``: the paper's upper bound, Sec. 4.2),
-    ``"none"`` (an all-zero edge map: G_inpaint alone).
+    ``"none"`` (an all-zero edge map: G_inpaint alone). ``blend=True`` replaces the plain paste of the output
+    by :func:`edgeconnect_lib.blending.poisson_blend` (a post-processing step that is not in EdgeConnect).
     """
     if edges not in EDGE_CHOICES:
         raise ValueError(f"edges={edges!r}: choose one of {', '.join(EDGE_CHOICES)}")
@@ -249,16 +251,19 @@ def pipeline_method(ec: Any, edges: str = "predicted") -> Method:
             edge_map = canny_edges(rgb_to_gray(image), sigma=ec.sigma).astype(np.float32)
         elif edges == "none":
             edge_map = np.zeros(mask.shape, dtype=np.float32)
-        return composite_known(ec.inpaint(image, mask, edges=edge_map).image, image, mask)
+        result = ec.inpaint(image, mask, edges=edge_map)
+        if blend:
+            return poisson_blend(result.output, image, mask)
+        return composite_known(result.image, image, mask)
 
-    method.__name__ = f"edgeconnect_{edges}_edges"
+    method.__name__ = f"edgeconnect_{edges}_edges" + ("_poisson" if blend else "")
     return method
 
 
 def build_methods(names: Iterable[str], ec: Any = None) -> dict[str, Method]:
     """Methods by name (:data:`METHOD_NAMES`); the ``ours*`` ones need the pipeline ``ec``."""
     fixed: dict[str, Method] = {"telea": telea, "ns": ns, "mean": mean_fill}
-    edges_of = {"ours": "predicted", "ours_true_edges": "true", "ours_no_edges": "none"}
+    edges_of = {"ours": "predicted", "ours_true_edges": "true", "ours_no_edges": "none", "ours_poisson": "predicted"}
     methods: dict[str, Method] = {}
     for name in names:
         if name in fixed:
@@ -266,7 +271,7 @@ def build_methods(names: Iterable[str], ec: Any = None) -> dict[str, Method]:
         elif name in edges_of:
             if ec is None:
                 raise ValueError(f"method {name!r} needs an EdgeConnect pipeline (a checkpoint)")
-            methods[name] = pipeline_method(ec, edges_of[name])
+            methods[name] = pipeline_method(ec, edges_of[name], blend=name.endswith("_poisson"))
         else:
             raise ValueError(f"unknown method {name!r}: choose from {', '.join(METHOD_NAMES)}")
     return methods

@@ -119,7 +119,7 @@ def test_make_eval_set_rejects_bad_arguments():
 
 
 # -- methods --------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["telea", "ns", "mean", "ours", "ours_true_edges", "ours_no_edges"])
+@pytest.mark.parametrize("name", ["telea", "ns", "mean", "ours", "ours_true_edges", "ours_no_edges", "ours_poisson"])
 def test_every_method_keeps_the_known_pixels(name, tiny_set, tiny_pipeline):
     method = ev.build_methods([name], tiny_pipeline)[name]
     item = tiny_set[3]

@@ -17,7 +17,7 @@ PACKAGE = Path(edgeconnect_lib.__file__).parent
 
 LAYERS: dict[str, int] = {
     "__init__": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
-    "edges": 1, "masks": 1, "metrics": 1, "vgg": 1,
+    "edges": 1, "masks": 1, "metrics": 1, "vgg": 1, "blending": 1,
     "data": 2, "networks": 2, "losses": 2,
     "config": 3, "checkpoints": 3,
     "models": 4, "weights": 4,
