@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default 4, EdgeConnect.MAX_PIXELS)")
     i.add_argument("--save-edges", action="store_true", help="also write NAME_edges.png (the edges used, white = edge: the format --edges reads)")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
+    i.add_argument("--blend", choices=("none", "poisson"), default="none",
+                   help="poisson: Poisson-blend G_inpaint's output into the hole (edgeconnect_lib.blending; a "
+                        "post-processing step that is not in EdgeConnect, which softens the seam); default none")
 
     from .evaluation import add_arguments as add_evaluate_arguments
 
@@ -406,7 +409,12 @@ def _inpaint(args: argparse.Namespace) -> int:
             result = pipeline.inpaint(image, mask, edges=edge, max_side=args.max_side, max_pixels=max_pixels)
         for w in caught:
             print(f"warning: {img_path.name}: {w.message}", file=sys.stderr, flush=True)
-        _write_image(result.image, target)
+        filled = result.image
+        if args.blend == "poisson":
+            from .blending import poisson_blend
+
+            filled = poisson_blend(result.output, image, result.mask)
+        _write_image(filled, target)
         if args.save_edges:
             _write_image((result.edges > 0.5).astype("float32"), _edges_target(target))  # white = edge: --edges reads it back
         print(f"{img_path} + {mask_path.name} -> {target}", flush=True)

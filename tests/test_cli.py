@@ -67,6 +67,20 @@ def test_inpaint_one_image(files, tmp_path, capsys):
     assert Image.open(out).size == (50, 37)  # any size in, the same size out
 
 
+def test_inpaint_blend_poisson_changes_only_the_hole(files, tmp_path):
+    """--blend poisson: same size, the known pixels unchanged, the hole different from the plain paste."""
+    args = ["inpaint", "--checkpoint", str(files / "ei"), "--image", str(files / "photos" / "im1.png"),
+            "--mask", str(files / "masks" / "im1.png")]
+    assert main(args + ["--out", str(tmp_path / "plain.png")]) == 0
+    assert main(args + ["--out", str(tmp_path / "blend.png"), "--blend", "poisson"]) == 0
+    plain = np.asarray(Image.open(tmp_path / "plain.png").convert("RGB"), dtype=np.int16)
+    blend = np.asarray(Image.open(tmp_path / "blend.png").convert("RGB"), dtype=np.int16)
+    hole = np.asarray(Image.open(files / "masks" / "im1.png").convert("L")) > 0
+    assert plain.shape == blend.shape
+    np.testing.assert_array_equal(plain[~hole], blend[~hole])
+    assert np.abs(plain[hole] - blend[hole]).max() > 0
+
+
 def test_inpaint_folders_paired_by_name(files, tmp_path):
     out = tmp_path / "results"
     code = main(["inpaint", "--checkpoint", str(files / "ei"), "--image", str(files / "photos"),
