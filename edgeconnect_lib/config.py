@@ -88,6 +88,8 @@ class TrainConfig:
     inpaint_adv: float = 0.1            # lambda_adv2
     perceptual: float = 0.1             # lambda_p
     style: float = 250.0                # lambda_s
+    seam_l1: float = 0.0                # extra L1 on the first seam_width px inside the hole (not in the paper; losses.seam_l1)
+    seam_width: int = 3
     # --- speed -----------------------------------------------------------------------
     device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
     amp: str = "auto"                   # auto (bf16 on CUDA if supported, else fp16) | off | bf16 | fp16
@@ -186,9 +188,10 @@ def _check(cfg: TrainConfig) -> None:
     need(all(isinstance(m, int) and m > 0 for m in cfg.lr_milestones)
          and list(cfg.lr_milestones) == sorted(cfg.lr_milestones),
          f"lr_milestones={cfg.lr_milestones!r}: must be increasing positive iteration numbers")
-    for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style"):
+    for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1"):
         v = getattr(cfg, name)
         need(isinstance(v, (int, float)) and v >= 0, f"{name}={v!r}: loss weights must be >= 0")
+    need(isinstance(cfg.seam_width, int) and cfg.seam_width >= 1, f"seam_width={cfg.seam_width!r}: must be an int >= 1 (pixels)")
 
 
 #: Named presets. ``paper`` = the paper's settings; ``cpu`` = a small model that learns

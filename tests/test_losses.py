@@ -315,3 +315,43 @@ def test_inpaint_objective_skips_vgg_when_not_needed(vgg):
     handle.remove()
     assert calls == []
     torch.testing.assert_close(terms["loss_G"], terms["loss_G_l1"] + terms["loss_G_adv"])
+
+
+# --- seam L1 (the course's addition, not in the paper) ------------------------------------------------
+def test_seam_band_is_the_first_pixels_inside_the_hole():
+    from edgeconnect_lib.losses import seam_band
+
+    mask = torch.zeros(1, 1, 12, 12)
+    mask[..., 2:10, 2:10] = 1  # an 8 x 8 hole
+    band = seam_band(mask, 2)
+    assert band[..., 2:10, 2:10].sum().item() == 64 - 16  # a 2 px ring: the inner 4 x 4 is deeper
+    assert band[..., 4:8, 4:8].sum().item() == 0 and (band * (1 - mask)).sum().item() == 0
+    # the image border is not a known pixel: a hole covering the whole image has no seam
+    assert seam_band(torch.ones(1, 1, 8, 8), 3).sum().item() == 0
+
+
+def test_seam_l1_weighs_only_the_band_and_joins_the_objective_only_when_asked():
+    from edgeconnect_lib.losses import seam_band, seam_l1
+
+    img = torch.zeros(1, 3, 16, 16)
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:12, 4:12] = 1
+    deep = img.clone()
+    deep[..., 7:9, 7:9] = 1.0  # wrong only deep in the hole
+    assert seam_l1(deep, img, mask, 2).item() == 0
+    edge = img.clone()
+    edge[..., 4, 4:12] = 1.0  # wrong on the first row of the hole
+    band_pixels = seam_band(mask, 2).sum().item()
+    assert seam_l1(edge, img, mask, 2).item() == pytest.approx(8 / band_pixels)
+    assert seam_l1(edge, img, torch.zeros_like(mask), 2).item() == 0  # no hole: no band, no NaN
+    logits = torch.zeros(1, 1, 2, 2)
+    plain = inpaint_generator_objective(edge, img, mask, logits, None, LossWeights(perceptual=0, style=0))
+    assert "loss_G_seam" not in plain
+    seamed = inpaint_generator_objective(edge, img, mask, logits, None,
+                                         LossWeights(perceptual=0, style=0, seam_l1=2.0, seam_width=2))
+    torch.testing.assert_close(seamed["loss_G_seam"], 2.0 * seam_l1(edge, img, mask, 2))
+    torch.testing.assert_close(seamed["loss_G"], plain["loss_G"] + seamed["loss_G_seam"])
+    with pytest.raises(ValueError, match="seam_width"):
+        LossWeights(seam_width=0)
+    with pytest.raises(ValueError, match="seam_l1"):
+        seam_l1(edge, img, mask[:, :, :8], 2)
