@@ -73,6 +73,9 @@ __all__ = [
     "score",
     "evaluate",
     "summarize",
+    "DISTANCE_RINGS",
+    "edge_distance",
+    "distance_profile",
     "to_markdown",
     "to_csv",
     "wins",
@@ -397,6 +400,51 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             entry.update({m: float(np.mean([r[m] for r in group])) for m in METRICS})
             summary.append(entry)
     return summary
+
+
+#: Rings of distance (pixels, inclusive) from the hole's edge for :func:`distance_profile`; ``None`` = no limit.
+DISTANCE_RINGS: tuple[tuple[int, int | None], ...] = ((1, 2), (3, 4), (5, 8), (9, 16), (17, None))
+
+
+def edge_distance(mask: np.ndarray) -> np.ndarray:
+    """For each hole pixel, its Euclidean distance in pixels to the nearest known pixel (1 = next to the known
+    region); 0 on known pixels. ``mask`` (H, W), non-zero = hole; a hole with no known pixel raises."""
+    hole = np.asarray(mask) != 0
+    if hole.all():
+        raise ValueError("edge_distance: the mask has no known pixel, so no hole edge")
+    return cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+
+
+def distance_profile(
+    outputs: Mapping[str, Sequence[np.ndarray]],
+    eval_set: Sequence[EvalItem],
+    rings: Sequence[tuple[int, int | None]] = DISTANCE_RINGS,
+) -> list[dict[str, Any]]:
+    """In-hole PSNR per ring of distance from the hole's edge: where in the hole a method wins or loses.
+
+    ``outputs`` is what :func:`evaluate` keeps (method -> composites in ``eval_set`` order). For each method and
+    ring ``(lo, hi)`` the squared errors of every hole pixel whose :func:`edge_distance` ``d`` (rounded to the
+    nearest pixel) satisfies ``lo <= d <= hi`` are pooled over all items: ``PSNR = 10 log10(1 / MSE)``.
+    Returns rows ``{"method", "ring" (e.g. "1-2 px", "17+ px"), "pixels", "psnr"}``; an empty ring is left out.
+    """
+    distances = [np.rint(edge_distance(item.mask)) for item in eval_set]
+    rows = []
+    for name, images in outputs.items():
+        if len(images) != len(eval_set):
+            raise ValueError(f"distance_profile: method {name!r} has {len(images)} outputs for {len(eval_set)} items")
+        for lo, hi in rings:
+            sq_sum, count = 0.0, 0
+            for item, dist, out in zip(eval_set, distances, images):
+                ring = (dist >= lo) & (dist <= (np.inf if hi is None else hi)) & item.mask
+                if ring.any():
+                    diff = np.asarray(out, np.float64)[ring] - np.asarray(item.image, np.float64)[ring]
+                    sq_sum += float(np.sum(diff ** 2))
+                    count += diff.size
+            if count:
+                mse = sq_sum / count
+                rows.append({"method": name, "ring": f"{lo}+ px" if hi is None else f"{lo}-{hi} px",
+                             "pixels": count // 3, "psnr": math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)})
+    return rows
 
 
 def _grid(summary: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[str], dict[tuple[str, str], Mapping]]:

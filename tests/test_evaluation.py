@@ -324,3 +324,24 @@ def test_add_arguments_attaches_as_a_subcommand():
     args = parser.parse_args(["evaluate", "--photos", "heldout", "--format", "csv"])
     assert (args.photos, args.format, args.size, args.masks_per_bucket) == ("heldout", "csv", 256, 2)
     assert callable(ev.run)
+
+
+def test_edge_distance_and_distance_profile_locate_the_error():
+    from edgeconnect_lib.evaluation import EvalItem, distance_profile, edge_distance
+
+    mask = np.zeros((20, 20), bool)
+    mask[4:16, 4:16] = True
+    dist = edge_distance(mask)
+    assert dist[4, 10] == 1 and dist[~mask].max() == 0 and dist.max() == 6
+    image = np.full((20, 20, 3), 0.5, np.float32)
+    item = EvalItem("flat", (0.1, 0.2), image, mask)
+    seam_wrong = image.copy()
+    seam_wrong[(np.rint(dist) >= 1) & (np.rint(dist) <= 2)] = 0.6  # wrong by 0.1 next to the edge only
+    rows = distance_profile({"seam": [seam_wrong], "exact": [image]}, [item], rings=((1, 2), (3, None)))
+    got = {(r["method"], r["ring"]): r["psnr"] for r in rows}
+    assert got[("seam", "1-2 px")] == pytest.approx(20.0)
+    assert got[("seam", "3+ px")] == math.inf and got[("exact", "1-2 px")] == math.inf
+    with pytest.raises(ValueError, match="no known pixel"):
+        edge_distance(np.ones((4, 4), bool))
+    with pytest.raises(ValueError, match="2 outputs for 1 items"):
+        distance_profile({"x": [image, image]}, [item])
