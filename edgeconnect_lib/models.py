@@ -798,6 +798,24 @@ class EdgeConnect(nn.Module):
         return cls(network_from_checkpoint(ckpt, "G_edge"), network_from_checkpoint(ckpt, "G_inpaint"), sigma).to(device)
 
     @classmethod
+    def from_authors(cls, folder: str | Path, sigma: float = 2.0, device: str | torch.device = "cpu") -> "EdgeConnect":
+        """The pipeline from the authors' released checkpoint folder (``EdgeModel_gen.pth`` and
+        ``InpaintingModel_gen.pth``, e.g. ``python -m edgeconnect_lib download places2``): the paper's
+        networks at the paper's sizes, without the course's colour reference (the authors trained without it)."""
+        from .checkpoints import AUTHORS_FILES, load_authors_checkpoint
+
+        folder = Path(folder)
+        names = {kind: AUTHORS_FILES[kind][0] for kind in ("edge_generator", "inpaint_generator")}
+        missing = [n for n in names.values() if not (folder / n).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{folder}: no {' / '.join(missing)} (the authors' generator files); fetch them "
+                                    "with 'python -m edgeconnect_lib download places2' (or celeba, psv)")
+        g_edge = load_authors_checkpoint(folder / names["edge_generator"], kind="edge_generator")
+        g_inpaint = load_authors_checkpoint(folder / names["inpaint_generator"], kind="inpaint_generator")
+        g_inpaint.colour_reference = False
+        return cls(g_edge, g_inpaint, sigma).to(device)
+
+    @classmethod
     def from_models(cls, *models: nn.Module, sigma: float = 2.0) -> "EdgeConnect":
         """The pipeline from trained models that hold ``G_edge`` and ``G_inpaint`` between them
         (e.g. an :class:`EdgeModel` and an :class:`InpaintModel`, or one ``edge-inpaint`` / joint model).

@@ -253,3 +253,27 @@ def test_colour_reference_travels_with_the_network_config():
     assert model.G_inpaint.colour_reference is True
     with pytest.raises(ValueError, match="colour_reference"):
         InpaintGenerator(base_channels=8, residual_blocks=1, colour_reference="yes")
+
+
+def test_edgeconnect_from_authors_folder_runs_the_paper_networks(tmp_path):
+    """The authors' release layout (random weights here): the pipeline loads it, at the paper's sizes, and inpaints."""
+    from edgeconnect_lib.checkpoints import save_authors_checkpoint
+
+    torch.manual_seed(0)
+    g_edge, g_inpaint = EdgeGenerator(), InpaintGenerator()  # paper sizes: 64 channels, 8 residual blocks
+    with pytest.raises(FileNotFoundError, match="EdgeModel_gen.pth / InpaintingModel_gen.pth.*download places2"):
+        EdgeConnect.from_authors(tmp_path)
+    save_authors_checkpoint(g_edge, tmp_path)
+    save_authors_checkpoint(g_inpaint, tmp_path)
+    ec = EdgeConnect.from_authors(tmp_path)
+    assert ec.G_inpaint.colour_reference is False
+    for ours, theirs in ((ec.G_edge, g_edge), (ec.G_inpaint, g_inpaint)):
+        for (k, a), b in zip(ours.state_dict().items(), theirs.state_dict().values()):
+            assert torch.equal(a, b), k
+    rng = np.random.default_rng(0)
+    image = rng.random((48, 48, 3), dtype=np.float32)
+    mask = np.zeros((48, 48), bool)
+    mask[10:30, 12:40] = True
+    result = ec.inpaint(image, mask)
+    assert result.image.shape == image.shape and np.isfinite(result.image).all()
+    np.testing.assert_array_equal(result.image[~mask], image[~mask])
