@@ -37,6 +37,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .checkpoints import atomic_write
 from .edges import canny_edges
 from .images import load_image, rgb_to_gray, to_uint8
 from .masks import hole_ratio, save_mask
@@ -213,10 +214,13 @@ def _png_path(path: str | Path, what: str) -> Path:
 
 
 def save_edges(edges: np.ndarray, path: str | Path) -> Path:
-    """Write an edge map as an 8-bit PNG, 255 = edge, 0 = none: the file ``inpaint --edges`` reads."""
+    """Write an edge map as an 8-bit PNG, 255 = edge, 0 = none: the file ``inpaint --edges`` reads.
+
+    Atomic (:func:`~edgeconnect_lib.checkpoints.atomic_write`): a failed save leaves an earlier file of that name
+    as it was, never half written."""
     path = _png_path(path, "edge map")
-    Image.fromarray(_bool_map(edges, "edges").astype(np.uint8) * 255).save(path)
-    return path
+    picture = Image.fromarray(_bool_map(edges, "edges").astype(np.uint8) * 255)
+    return atomic_write(path, lambda f: picture.save(f, format="PNG"))
 
 
 def load_edges(path: str | Path) -> np.ndarray:
@@ -225,10 +229,10 @@ def load_edges(path: str | Path) -> np.ndarray:
 
 
 def save_image(image: np.ndarray, path: str | Path) -> Path:
-    """Write an RGB float image in [0, 1] as an 8-bit PNG (rounded to the nearest level)."""
+    """Write an RGB float image in [0, 1] as an 8-bit PNG (rounded to the nearest level), atomically."""
     path = _png_path(path, "image")
-    Image.fromarray(to_uint8(image)).save(path)
-    return path
+    picture = Image.fromarray(to_uint8(image))
+    return atomic_write(path, lambda f: picture.save(f, format="PNG"))
 
 
 class EditFiles(NamedTuple):

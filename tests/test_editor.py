@@ -286,3 +286,28 @@ def test_lesson_10_solutions(capsys):
     assert answers["brush_change"] > 0.005
     assert answers["hole_only"] is True
     assert "exercise" in capsys.readouterr().out
+
+
+def test_saving_is_atomic_a_failed_save_keeps_the_earlier_file(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from edgeconnect_lib.editor import load_edges, save_edges, save_image
+
+    edges = np.zeros((8, 8), bool)
+    edges[2, :] = True
+    path = save_edges(edges, tmp_path / "edges.png")
+    np.testing.assert_array_equal(load_edges(path), edges)
+    image_path = save_image(np.full((8, 8, 3), 0.5, np.float32), tmp_path / "image.png")
+    before = path.read_bytes(), image_path.read_bytes()
+
+    def broken_save(self, fp, *args, **kwargs):
+        fp.write(b"\x89PNG half")  # a partial write, then the disk is full
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(OSError, match="No space left"):
+        save_edges(~edges, path)
+    with pytest.raises(OSError, match="No space left"):
+        save_image(np.zeros((8, 8, 3), np.float32), image_path)
+    assert (path.read_bytes(), image_path.read_bytes()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["edges.png", "image.png"]  # no temporary file left
