@@ -586,7 +586,9 @@ class Trainer:
 
     def _notice_changed_settings(self, ckpt: dict) -> None:
         """Print which settings (lr, betas, loss weights, ...) differ from the checkpoint's: the new ones apply."""
-        old, new = ckpt.get("config", {}), self.cfg.to_dict()
+        # a key the checkpoint's config lacks (written before that setting existed) had its default value
+        old = {**TrainConfig().to_dict(), **ckpt.get("config", {})} if ckpt.get("config") else {}
+        new = self.cfg.to_dict()
         changed = [f"{k} {old[k]!r} -> {new[k]!r}" for k in new
                    if k in old and old[k] != new[k] and k not in RESUME_MUST_MATCH and k not in RESUME_QUIET]
         if changed:

@@ -284,6 +284,24 @@ def test_resume_continues_the_time_and_names_changed_settings(photos, tmp_path):
     assert len(secs) == 4 and secs[2] >= at_ckpt and secs == sorted(secs)  # no restart at 0
 
 
+
+def test_resume_names_a_setting_the_older_checkpoint_did_not_have(photos, tmp_path):
+    """A checkpoint written before a config key existed had that key's default; turning it on is named."""
+    import torch
+
+    cfg = tiny("inpaint", iterations=2, save_every=2)
+    Trainer(cfg, photos, tmp_path / "run", verbose=False).fit()
+    old = load_checkpoint(tmp_path / "run")
+    del old["config"]["seam_l1"], old["config"]["seam_width"]  # as written before the seam term existed
+    older = tmp_path / "older.pt"
+    torch.save({k: v for k, v in old.items() if k != "path"}, older)
+    resumed = Trainer(cfg.replace(iterations=4, seam_l1=2.0), photos, tmp_path / "next", resume=older, verbose=False)
+    notice = next(line for line in resumed.log_lines if line.startswith("notice:"))
+    assert "seam_l1 0.0 -> 2.0" in notice and "seam_width" not in notice
+    resumed.fit()
+    rows = list(csv.DictReader((tmp_path / "next" / "log.csv").open()))
+    assert rows and all(float(r["loss_G_seam"]) > 0 for r in rows)  # the seam term is trained and logged
+
 # ----------------------------------------------------------------------------------------------------
 # a training process killed part-way, then resumed
 # ----------------------------------------------------------------------------------------------------
