@@ -302,6 +302,7 @@ def test_resume_names_a_setting_the_older_checkpoint_did_not_have(photos, tmp_pa
     rows = list(csv.DictReader((tmp_path / "next" / "log.csv").open()))
     assert rows and all(float(r["loss_G_seam"]) > 0 for r in rows)  # the seam term is trained and logged
 
+
 # ----------------------------------------------------------------------------------------------------
 # a training process killed part-way, then resumed
 # ----------------------------------------------------------------------------------------------------
