@@ -402,10 +402,14 @@ class EdgeEdit:
         return EditFiles(image, mask, edges, result)
 
     @staticmethod
-    def cli_args(files: EditFiles, checkpoint: str | Path, out: str | Path) -> list[str]:
-        """The command line arguments that redo a saved edit: ``python -m edgeconnect_lib`` + these."""
+    def cli_args(files: EditFiles, checkpoint: str | Path, out: str | Path, amp: str = "off") -> list[str]:
+        """The command line arguments that redo a saved edit: ``python -m edgeconnect_lib`` + these.
+
+        ``amp``: the precision of the pipeline that made the edit (``EdgeConnect.amp``; the library's default is
+        fp32, ``"off"``), so that the command line redoes it exactly; the command line's own default, ``auto``,
+        may use bf16, a few 8-bit levels away."""
         return ["inpaint", "--checkpoint", str(checkpoint), "--image", str(files.image), "--mask", str(files.mask),
-                "--edges", str(files.edges), "--out", str(out)]
+                "--edges", str(files.edges), "--out", str(out), "--amp", amp]
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -163,21 +163,39 @@ class Precision:
     """Autocast and loss scaling for one device.
 
     ``amp``: ``"off"`` (fp32), ``"bf16"`` (autocast to bfloat16, no scaling needed), ``"fp16"`` (autocast
-    to float16 with a ``GradScaler``) or ``"auto"`` (bf16 on a CUDA GPU that supports it, else fp16 on CUDA,
-    fp32 on CPU and MPS).
+    to float16 with a ``GradScaler``) or ``"auto"``: bf16 on a CUDA GPU that supports it, else fp16 on CUDA;
+    bf16 on a CPU with native bf16 instructions (AVX512-BF16 or AMX: there the convolutions, ~80% of a step, run
+    about twice as fast as in fp32, ``benchmarks/train_step.py``); fp32 on other CPUs (bf16 would be emulated,
+    slower) and on MPS. ``reason`` says which and why, for the one line a trainer prints.
+
+    Autocast keeps the weights, the optimiser and the losses' reductions in fp32; only the convolutions' inputs
+    and weights are rounded to bf16 (8 significant bits), as in mixed-precision training on GPUs.
     """
 
     def __init__(self, device: torch.device, amp: str = "auto") -> None:
+        from .utils import cpu_has_native_bf16
+
         device = torch.device(device)
+        asked = amp
         if amp == "auto":
             amp = "off"
             if device.type == "cuda":
                 amp = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+            elif device.type == "cpu" and cpu_has_native_bf16():
+                amp = "bf16"
         if amp not in ("off", "bf16", "fp16"):
             raise ValueError(f"amp={amp!r}: choose 'auto', 'off', 'bf16' or 'fp16'")
         if amp == "fp16" and device.type != "cuda":
             raise ValueError(f"amp='fp16' needs a CUDA device (got {device.type}); use 'bf16' or 'off'")
         self.device, self.mode = device, amp
+        # the precision and, when it was chosen by "auto", why (the one line a trainer or the CLI prints)
+        if asked != "auto":
+            self.reason = amp
+        elif device.type == "cpu":
+            self.reason = (f"{amp} (auto: this CPU has native bf16)" if amp == "bf16" else
+                           f"{amp} (auto: this CPU has no native bf16, where bf16 would be emulated and slower)")
+        else:
+            self.reason = f"{amp} (auto on {device.type})"
         self.dtype = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}[amp]
         self.scaler = torch.amp.GradScaler("cuda") if amp == "fp16" else None
 
@@ -653,10 +671,31 @@ class EdgeConnect(nn.Module):
     cropped back).
     """
 
-    def __init__(self, G_edge: EdgeGenerator, G_inpaint: InpaintGenerator, sigma: float = 2.0) -> None:
+    def __init__(self, G_edge: EdgeGenerator, G_inpaint: InpaintGenerator, sigma: float = 2.0,
+                 amp: str = "off") -> None:
         super().__init__()
         self.G_edge, self.G_inpaint, self.sigma = G_edge, G_inpaint, sigma
+        self.precision = Precision(torch.device("cpu"), "off")
         self.eval()
+        self.set_precision(amp)
+
+    def set_precision(self, amp: str = "auto") -> "EdgeConnect":
+        """Run both generators in ``amp`` precision (see :class:`Precision`) on the current device; returns self.
+
+        The library's default is ``"off"`` (fp32), so a lesson's figures are the same on every CPU; the command
+        line's ``inpaint`` and ``evaluate`` use ``"auto"`` (bf16 autocast on a CPU with native bf16, about 2x
+        faster, ``benchmarks/bench_inference.py``). bf16 changes an 8-bit output pixel by a few levels at most
+        (``tests/test_models.py``). Call it again after moving the pipeline to another device.
+        """
+        self.precision = Precision(self.device, amp)
+        if self.precision.dtype is not None:
+            spectral_norm_outside_autocast(self, self.device.type)
+        return self
+
+    @property
+    def amp(self) -> str:
+        """The precision in use: ``"off"`` (fp32), ``"bf16"`` or ``"fp16"``."""
+        return self.precision.mode
 
     @property
     def device(self) -> torch.device:
@@ -665,7 +704,9 @@ class EdgeConnect(nn.Module):
     @torch.no_grad()
     def predict_edges(self, gray: torch.Tensor, canny: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """``G_edge``'s edges in the hole, the known region's Canny edges elsewhere, (B, 1, H, W)."""
-        return composite(self.G_edge(mask_edge_input(gray, canny, masks)), canny, masks)
+        with self.precision.autocast():
+            predicted = self.G_edge(mask_edge_input(gray, canny, masks)).float()
+        return composite(predicted, canny, masks)
 
     @torch.no_grad()
     def forward(self, images: torch.Tensor, masks: torch.Tensor, canny: torch.Tensor,
@@ -678,7 +719,8 @@ class EdgeConnect(nn.Module):
 
         if edges is None:
             edges = self.predict_edges(to_gray(images), canny, masks)
-        outputs = inpaint_outputs(self.G_inpaint, images, edges, masks)
+        with self.precision.autocast():
+            outputs = inpaint_outputs(self.G_inpaint, images, edges, masks).float()
         return composite(outputs, images, masks), outputs, edges
 
     #: Largest image (pixels, after ``max_side``) :meth:`inpaint` accepts by default: above it, memory and time
@@ -785,9 +827,10 @@ class EdgeConnect(nn.Module):
         return atomic_save(obj, Path(path))
 
     @classmethod
-    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":
+    def load(cls, path: str | Path, device: str | torch.device = "cpu", amp: str = "off") -> "EdgeConnect":
         """The pipeline from a file of :meth:`save` or a trainer checkpoint holding both generators
-        (stages ``edge-inpaint`` and ``joint``); a folder means its latest checkpoint."""
+        (stages ``edge-inpaint`` and ``joint``); a folder means its latest checkpoint. ``amp``: see
+        :meth:`set_precision`."""
         ckpt = load_checkpoint(path, map_location="cpu")
         nets = ckpt.get("networks", {})
         missing = [n for n in ("G_edge", "G_inpaint") if n not in nets]
@@ -795,7 +838,8 @@ class EdgeConnect(nn.Module):
             raise ValueError(f"{path} holds no {' / '.join(missing)}: give a checkpoint of stage 'edge-inpaint' or "
                              "'joint' (or use EdgeConnect.from_checkpoints(edge=..., inpaint=...))")
         sigma = float(ckpt.get("sigma", ckpt.get("config", {}).get("sigma", 2.0)))
-        return cls(network_from_checkpoint(ckpt, "G_edge"), network_from_checkpoint(ckpt, "G_inpaint"), sigma).to(device)
+        pipeline = cls(network_from_checkpoint(ckpt, "G_edge"), network_from_checkpoint(ckpt, "G_inpaint"), sigma)
+        return pipeline.to(device).set_precision(amp)
 
     @classmethod
     def from_authors(cls, folder: str | Path, sigma: float = 2.0, device: str | torch.device = "cpu") -> "EdgeConnect":
@@ -812,7 +856,6 @@ class EdgeConnect(nn.Module):
                                     "with 'python -m edgeconnect_lib download places2' (or celeba, psv)")
         g_edge = load_authors_checkpoint(folder / names["edge_generator"], kind="edge_generator")
         g_inpaint = load_authors_checkpoint(folder / names["inpaint_generator"], kind="inpaint_generator")
-        g_inpaint.colour_reference = False
         return cls(g_edge, g_inpaint, sigma).to(device)
 
     @classmethod
@@ -831,14 +874,17 @@ class EdgeConnect(nn.Module):
         return cls(found["G_edge"], found["G_inpaint"], sigma)
 
     @classmethod
-    def from_checkpoints(cls, edge: str | Path, inpaint: str | Path, device: str | torch.device = "cpu") -> "EdgeConnect":
-        """The pipeline from an edge-stage checkpoint and an inpaint-stage checkpoint."""
+    def from_checkpoints(cls, edge: str | Path, inpaint: str | Path, device: str | torch.device = "cpu",
+                         amp: str = "off") -> "EdgeConnect":
+        """The pipeline from an edge-stage checkpoint and an inpaint-stage checkpoint (``amp``: see
+        :meth:`set_precision`)."""
         e, i = load_checkpoint(edge, map_location="cpu"), load_checkpoint(inpaint, map_location="cpu")
         for p, c, n in ((edge, e, "G_edge"), (inpaint, i, "G_inpaint")):
             if n not in c.get("networks", {}):
                 raise ValueError(f"{p} holds no {n} (its networks: {sorted(c.get('networks', {}))})")
         sigma = float(e.get("config", {}).get("sigma", 2.0))
-        return cls(network_from_checkpoint(e, "G_edge"), network_from_checkpoint(i, "G_inpaint"), sigma).to(device)
+        pipeline = cls(network_from_checkpoint(e, "G_edge"), network_from_checkpoint(i, "G_inpaint"), sigma)
+        return pipeline.to(device).set_precision(amp)
 
 
 def network_from_checkpoint(ckpt: Mapping[str, Any], name: str) -> nn.Module:

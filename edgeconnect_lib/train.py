@@ -700,7 +700,7 @@ class Trainer:
         tb = _tensorboard(self.out_dir / "tb") if main else None
         self._print(f"stage {cfg.stage}: {len(self.train_set)} training photos, {cfg.image_size} px, batch "
                     f"{cfg.batch_size} x {d.world}, device {describe_device(self.device)}, precision "
-                    f"{model.precision.mode}" + (f", resumed from {self._resumed_from} at iteration {self.iteration}"
+                    f"{model.precision.reason}" + (f", resumed from {self._resumed_from} at iteration {self.iteration}"
                                                  if resumed else ""))
         vgg = getattr(model, "perceptual_style", None)
         if vgg is not None:

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["pick_device", "seed_everything", "describe_device"]
+__all__ = ["pick_device", "seed_everything", "describe_device", "cpu_has_native_bf16"]
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -65,3 +65,15 @@ def seed_everything(seed: int = 0, deterministic: bool = True) -> np.random.Gene
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
     return np.random.default_rng(seed)
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX).
+
+    Without those instructions a bf16 convolution is emulated and slower than fp32, so the library's ``"auto"``
+    precision picks bf16 autocast on the CPU only where this is True (``models.Precision``).
+    """
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
