@@ -47,7 +47,14 @@ from .losses import (
     inpaint_generator_objective,
 )
 from .metrics import binary_precision_recall
-from .networks import EdgeGenerator, InpaintGenerator, PatchDiscriminator, build_network, network_config
+from .networks import (
+    EdgeGenerator,
+    InpaintGenerator,
+    PatchDiscriminator,
+    build_network,
+    network_config,
+    use_single_output_conv,
+)
 
 __all__ = [
     "Batch",
@@ -682,14 +689,18 @@ class EdgeConnect(nn.Module):
     def set_precision(self, amp: str = "auto") -> "EdgeConnect":
         """Run both generators in ``amp`` precision (see :class:`Precision`) on the current device; returns self.
 
-        The library's default is ``"off"`` (fp32), so a lesson's figures are the same on every CPU; the command
-        line's ``inpaint`` and ``evaluate`` use ``"auto"`` (bf16 autocast on a CPU with native bf16, about 2x
-        faster, ``benchmarks/bench_inference.py``). bf16 changes an 8-bit output pixel by a few levels at most
-        (``tests/test_models.py``). Call it again after moving the pipeline to another device.
+        ``"off"`` is the plain fp32 path, the library's default, so a lesson's figures are the same on every CPU.
+        Any other setting is the optimised path that the command line's ``inpaint`` and ``evaluate`` use
+        (``--amp auto``): bf16 autocast on a CPU with native bf16 or on CUDA (fp32 elsewhere), and G1's output
+        convolution computed as depthwise + sum (:class:`~edgeconnect_lib.networks.SingleOutputConv2d`), about 2x
+        faster in all (``benchmarks/bench_inference.py``). bf16 changes an 8-bit output pixel by a few levels at
+        most (``tests/test_models.py``). Call it again after moving the pipeline to another device.
         """
         self.precision = Precision(self.device, amp)
         if self.precision.dtype is not None:
             spectral_norm_outside_autocast(self, self.device.type)
+        # any setting but "off" is the optimised path: also G1's 1-channel output convolution as depthwise + sum
+        use_single_output_conv(self.G_edge, amp != "off")
         return self
 
     @property

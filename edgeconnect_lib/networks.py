@@ -36,6 +36,7 @@ from __future__ import annotations
 from typing import Iterable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
@@ -49,6 +50,8 @@ __all__ = [
     "network_config",
     "build_network",
     "refresh_spectral_norm",
+    "SingleOutputConv2d",
+    "use_single_output_conv",
     "PAPER_PARAMETER_COUNTS",
 ]
 
@@ -107,6 +110,54 @@ class ResidualBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # out = x + F(x), no activation after the sum
         return x + self.conv_block(x)
+
+
+class SingleOutputConv2d(nn.Conv2d):
+    """A convolution to one output channel, computed as a depthwise convolution and a sum over channels.
+
+    ``y = b + sum_c (x_c * w_c)``: the same sum as ``nn.Conv2d`` in another order. oneDNN vectorises a direct
+    convolution over output channels, so with one output channel most of each vector is wasted; G1's 7x7 output
+    convolution (24 -> 1 channels at full resolution) took 16 ms of a 256 px image this way, 4-6 ms as depthwise
+    + sum (``benchmarks/bench_inference.py``, one thread). Same parameters and state-dict keys as the
+    ``nn.Conv2d`` it is made from (:meth:`from_conv`, which shares them); the channel sum runs in fp32 under bf16
+    autocast. Used by the optimised inference path (``models.EdgeConnect.set_precision``), not in training.
+    """
+
+    @classmethod
+    def from_conv(cls, conv: nn.Conv2d) -> "SingleOutputConv2d":
+        if conv.out_channels != 1 or conv.groups != 1 or conv.padding_mode != "zeros":
+            raise ValueError(f"SingleOutputConv2d: needs a 1-output, ungrouped, zero-padded convolution, got {conv}")
+        new = cls.__new__(cls)
+        new.__dict__.update(conv.__dict__)  # the same Parameters, hooks and settings, shared
+        new._parameters = conv._parameters
+        return new
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.in_channels
+        # (1, C, k, k) -> (C, 1, k, k): one k x k filter per input channel
+        per_channel = F.conv2d(x, self.weight.transpose(0, 1), None, self.stride, self.padding, self.dilation,
+                               groups=c)  # (B, C, H', W')
+        out = per_channel.float().sum(1, keepdim=True)  # (B, 1, H', W'), summed in fp32
+        if self.bias is not None:
+            out = out + self.bias.float().view(1, 1, 1, 1)
+        return out.to(per_channel.dtype)
+
+
+def use_single_output_conv(generator: nn.Module, on: bool = True) -> nn.Module:
+    """Swap a generator's 1-channel output convolution (``decoder.7`` of G1) to :class:`SingleOutputConv2d`
+    (``on``) or back to ``nn.Conv2d``, sharing its parameters; a generator with more output channels is left as it
+    is. Returns ``generator``."""
+    decoder = getattr(generator, "decoder", None)
+    if not isinstance(decoder, nn.Sequential) or not isinstance(decoder[-1], nn.Conv2d):
+        return generator
+    last = decoder[-1]
+    if on and type(last) is nn.Conv2d and last.out_channels == 1 and last.groups == 1 and last.padding_mode == "zeros":
+        decoder[-1] = SingleOutputConv2d.from_conv(last)
+    elif not on and isinstance(last, SingleOutputConv2d):
+        plain = nn.Conv2d.__new__(nn.Conv2d)
+        plain.__dict__.update(last.__dict__)
+        decoder[-1] = plain
+    return generator
 
 
 class _Generator(nn.Module):

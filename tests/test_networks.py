@@ -275,3 +275,43 @@ def test_gradients_flow_to_every_parameter():
     out, feats = d(torch.rand(1, 2, 32, 32))
     (out.mean() + sum(f.mean() for f in feats)).backward()
     assert all(p.grad is not None for p in d.parameters())
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The optimised inference path's output convolution
+# ------------------------------------------------------------------------------------------------------------
+def test_single_output_conv_is_the_same_convolution():
+    from edgeconnect_lib.networks import SingleOutputConv2d, use_single_output_conv
+
+    torch.manual_seed(0)
+    g = EdgeGenerator(base_channels=8, residual_blocks=1).eval()  # eval: spectral norm's u, v stay fixed
+    x = torch.rand(2, 3, 32, 40)
+    keys = list(g.state_dict())
+    with torch.no_grad():
+        plain = g(x)
+        use_single_output_conv(g, True)
+        assert isinstance(g.decoder[7], SingleOutputConv2d)
+        assert g.decoder[7].weight is g.decoder[7]._parameters["weight"] and list(g.state_dict()) == keys
+        fast = g(x)
+        assert (fast - plain).abs().max() < 1e-5
+        use_single_output_conv(g, False)
+        assert type(g.decoder[7]) is nn.Conv2d and torch.equal(g(x), plain)
+    # G2 (3 outputs) is left as it is; a 3-output conv is refused
+    g2 = InpaintGenerator(base_channels=8, residual_blocks=1)
+    assert type(use_single_output_conv(g2, True).decoder[7]) is nn.Conv2d
+    with pytest.raises(ValueError, match="1-output"):
+        SingleOutputConv2d.from_conv(nn.Conv2d(4, 3, 3))
+
+
+def test_single_output_conv_trains_like_the_plain_one():
+    from edgeconnect_lib.networks import SingleOutputConv2d
+
+    torch.manual_seed(0)
+    conv = nn.Conv2d(5, 1, 7)
+    fast = SingleOutputConv2d.from_conv(conv)
+    x = torch.rand(2, 5, 16, 16)
+    conv(x).square().sum().backward()
+    g_plain = conv.weight.grad.clone()
+    conv.weight.grad = None
+    fast(x).square().sum().backward()
+    assert torch.allclose(conv.weight.grad, g_plain, atol=1e-4, rtol=1e-4)
