@@ -90,6 +90,7 @@ class TrainConfig:
     style: float = 250.0                # lambda_s
     seam_l1: float = 0.0                # extra L1 on the first seam_width px inside the hole (not in the paper; losses.seam_l1)
     seam_width: int = 3
+    edge_bce: float = 0.0               # class-balanced BCE of G1's edges in the hole (not in the paper; losses.balanced_bce)
     # --- speed -----------------------------------------------------------------------
     device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
     amp: str = "auto"                   # auto (CUDA: bf16 if supported, else fp16; CPU: bf16 where native) | off | bf16 | fp16
@@ -188,7 +189,7 @@ def _check(cfg: TrainConfig) -> None:
     need(all(isinstance(m, int) and m > 0 for m in cfg.lr_milestones)
          and list(cfg.lr_milestones) == sorted(cfg.lr_milestones),
          f"lr_milestones={cfg.lr_milestones!r}: must be increasing positive iteration numbers")
-    for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1"):
+    for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce"):
         v = getattr(cfg, name)
         need(isinstance(v, (int, float)) and v >= 0, f"{name}={v!r}: loss weights must be >= 0")
     need(isinstance(cfg.seam_width, int) and cfg.seam_width >= 1, f"seam_width={cfg.seam_width!r}: must be an int >= 1 (pixels)")

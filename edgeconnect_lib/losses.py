@@ -63,6 +63,9 @@ class LossWeights:
     - ``gan``: the adversarial loss form, ``"nsgan"`` (the paper's, default), ``"lsgan"`` or ``"hinge"``.
     - ``seam_l1`` (default 0, **not in the paper**): the weight of :func:`seam_l1`, an extra L1 on the hole pixels
       within ``seam_width`` pixels of the hole's edge, where the course model lost most to Telea (lesson 08).
+    - ``edge_bce`` (default 0, **not in the paper**): the weight of :func:`balanced_bce`, a supervised,
+      class-balanced cross-entropy of G1's edge map against the Canny labels (HED, Xie & Tu 2015), for when the
+      adversarial + feature-matching objective alone leaves G1 drawing almost no edges in a hole.
 
     (The authors' repository also has fallback defaults, style 1, perceptual 1, adversarial 0.01, that are
     not the paper's; its example config, like these defaults, matches the paper.)
@@ -77,12 +80,13 @@ class LossWeights:
     gan: str = "nsgan"
     seam_l1: float = 0.0
     seam_width: int = 3
+    edge_bce: float = 0.0
 
     def __post_init__(self) -> None:
         _check_kind(self.gan, "gan")
         if isinstance(self.seam_width, bool) or not isinstance(self.seam_width, int) or self.seam_width < 1:
             raise ValueError(f"LossWeights.seam_width={self.seam_width!r}: the seam band's width must be an int >= 1 (pixels)")
-        for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1"):
+        for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"LossWeights.{name}={value!r}: a loss weight must be a finite number >= 0")
@@ -360,23 +364,54 @@ class PerceptualStyleLoss(nn.Module):
 # ---------------------------------------------------------------------------------------------------------
 # The full generator objectives
 # ---------------------------------------------------------------------------------------------------------
+def balanced_bce(edges_pred: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor | None = None) -> torch.Tensor:
+    """Class-balanced binary cross-entropy of an edge map (HED, Xie & Tu 2015, Eq. 2); **not in EdgeConnect**.
+
+    ``L = -beta * sum_{y=1} log p - (1 - beta) * sum_{y=0} log(1 - p)``, ``beta = |Y-| / |Y|`` per image, divided
+    by the pixel count: edge pixels (a few percent of an image) weigh as much in all as the rest, so predicting
+    "no edge" everywhere, the easy minimum of a plain cross-entropy, is not one. ``edges_pred``: probabilities
+    (B, 1, H, W) in (0, 1); ``edges``: labels in {0, 1}; ``masks`` (optional, 1 = hole): count only hole pixels,
+    where G1's edges are used. Computed in fp32 (also under autocast).
+    """
+    p = edges_pred.float().clamp(1e-6, 1 - 1e-6)
+    y = (edges.float() > 0.5).float()
+    region = torch.ones_like(y) if masks is None else (masks.float() > 0.5).float()
+    pixels = region.flatten(1).sum(1).clamp_min(1.0)  # (B,)
+    positives = (y * region).flatten(1).sum(1)
+    beta = (1.0 - positives / pixels).view(-1, 1, 1, 1)  # share of non-edge pixels
+    per_pixel = -(beta * y * torch.log(p) + (1 - beta) * (1 - y) * torch.log(1 - p)) * region
+    return (per_pixel.flatten(1).sum(1) / pixels).mean()
+
+
 def edge_generator_objective(
     fake_logits: torch.Tensor,
     real_features: Sequence[torch.Tensor],
     fake_features: Sequence[torch.Tensor],
     weights: LossWeights = LossWeights(),
+    edges_pred: torch.Tensor | None = None,
+    edges: torch.Tensor | None = None,
+    masks: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """G1's objective (Sec. 3.1): ``L_G1 = lambda_adv1 * L_adv1 + lambda_FM * L_FM``.
 
     ``fake_logits, fake_features = D_edge(cat(gray, edges_pred))`` (no detach: the gradient reaches G1),
     ``real_features`` from ``D_edge(cat(gray, edges))``. Returns the weighted terms
     ``{"loss_G_adv", "loss_G_fm", "loss_G"}`` with ``loss_G`` their sum.
+
+    With ``weights.edge_bce > 0`` (not in the paper) a term ``"loss_G_bce"`` = ``edge_bce *
+    balanced_bce(edges_pred, edges, masks)`` over the hole is added; it needs ``edges_pred``, ``edges`` and ``masks``.
     """
     # lambda_adv1 * L_adv1
     adv = weights.edge_adv * generator_adversarial_loss(fake_logits, weights.gan)
     # lambda_FM * L_FM
     fm = weights.edge_fm * feature_matching_loss(real_features, fake_features)
-    return {"loss_G_adv": adv, "loss_G_fm": fm, "loss_G": adv + fm}
+    terms = {"loss_G_adv": adv, "loss_G_fm": fm}
+    if weights.edge_bce > 0:
+        if edges_pred is None or edges is None or masks is None:
+            raise ValueError("edge_generator_objective: edge_bce > 0 needs edges_pred, edges and masks")
+        terms["loss_G_bce"] = weights.edge_bce * balanced_bce(edges_pred, edges, masks)
+    terms["loss_G"] = sum(terms.values())
+    return terms
 
 
 def inpaint_generator_objective(

@@ -272,7 +272,7 @@ def _adam(params, lr: float, cfg: TrainConfig) -> torch.optim.Adam:
 def _loss_weights(cfg: TrainConfig) -> LossWeights:
     return LossWeights(edge_adv=cfg.edge_adv, edge_fm=cfg.edge_fm, l1=cfg.l1, inpaint_adv=cfg.inpaint_adv,
                        perceptual=cfg.perceptual, style=cfg.style, gan=cfg.gan,
-                       seam_l1=cfg.seam_l1, seam_width=cfg.seam_width)
+                       seam_l1=cfg.seam_l1, seam_width=cfg.seam_width, edge_bce=cfg.edge_bce)
 
 
 @contextlib.contextmanager
@@ -453,7 +453,8 @@ class EdgeModel(_TrainableModel):
             # fresh D forward on the fakes, after D's step (no DDP wrapper: D gets no gradient here)
             fake_logits, fake_feats = self.D_edge(fake)
             # L_G1 = lambda_adv1 L_adv1 + lambda_FM L_FM
-            terms = edge_generator_objective(fake_logits, real_feats, fake_feats, self.weights)
+            terms = edge_generator_objective(fake_logits, real_feats, fake_feats, self.weights,
+                                             edges_pred, x.edges, x.masks)
         self.precision.backward_step(terms["loss_G"], opt_G)
         self.precision.update()
 

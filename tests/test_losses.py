@@ -355,3 +355,57 @@ def test_seam_l1_weighs_only_the_band_and_joins_the_objective_only_when_asked():
         LossWeights(seam_width=0)
     with pytest.raises(ValueError, match="seam_l1"):
         seam_l1(edge, img, mask[:, :, :8], 2)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# balanced_bce: the optional supervised term of G1 (HED's class-balanced cross-entropy; not in the paper)
+# ------------------------------------------------------------------------------------------------------------
+def test_balanced_bce_known_cases():
+    import math
+
+    from edgeconnect_lib.losses import balanced_bce
+
+    edges = torch.zeros(1, 1, 10, 10)
+    edges[..., 4, :] = 1.0  # 10 edge pixels of 100: beta = 0.9
+    masks = torch.ones_like(edges)
+    perfect = balanced_bce(edges.clone(), edges, masks)
+    assert perfect < 1e-4
+    # "no edge" everywhere at p = 0.01: the edge pixels cost beta * -log(0.01) each, 10 of 100 pixels
+    nothing = balanced_bce(torch.full_like(edges, 0.01), edges, masks)
+    expected = (10 * 0.9 * -math.log(0.01) + 90 * 0.1 * -math.log(0.99)) / 100
+    assert nothing.item() == pytest.approx(expected, rel=1e-4)
+    # balanced: missing every edge costs as much as drawing edges everywhere at the same confidence (a plain
+    # cross-entropy would prefer "no edge", 9 times cheaper here)
+    everything = balanced_bce(torch.full_like(edges, 0.99), edges, masks)
+    assert nothing.item() == pytest.approx(everything.item(), rel=1e-4)
+    plain = torch.nn.functional.binary_cross_entropy
+    assert plain(torch.full_like(edges, 0.99), edges) > 5 * plain(torch.full_like(edges, 0.01), edges)
+    # only hole pixels count: a wrong prediction outside the hole changes nothing
+    hole = torch.zeros_like(edges)
+    hole[..., 3:6, :] = 1.0
+    wrong_outside = edges.clone()
+    wrong_outside[..., 0, :] = 1.0
+    assert balanced_bce(wrong_outside, edges, hole) == pytest.approx(balanced_bce(edges.clone(), edges, hole).item(), abs=1e-6)
+    # an empty hole gives a finite 0, not NaN
+    assert balanced_bce(torch.full_like(edges, 0.5), edges, torch.zeros_like(edges)).item() == 0.0
+
+
+def test_edge_objective_with_bce_term():
+    logits = torch.randn(2, 1, 6, 6)
+    real = [torch.rand(2, 4, 6, 6)]
+    fake = [torch.rand(2, 4, 6, 6)]
+    edges = (torch.rand(2, 1, 24, 24) > 0.9).float()
+    pred = torch.rand(2, 1, 24, 24, requires_grad=True)
+    masks = torch.ones_like(edges)
+    plain = edge_generator_objective(logits, real, fake)
+    assert "loss_G_bce" not in plain
+    w = LossWeights(edge_bce=2.0)
+    terms = edge_generator_objective(logits, real, fake, w, pred, edges, masks)
+    assert terms["loss_G"].item() == pytest.approx(
+        (terms["loss_G_adv"] + terms["loss_G_fm"] + terms["loss_G_bce"]).item(), rel=1e-6)
+    terms["loss_G"].backward()
+    assert pred.grad is not None and pred.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="edge_bce"):
+        edge_generator_objective(logits, real, fake, w)
+    with pytest.raises(ValueError):
+        LossWeights(edge_bce=-1.0)
