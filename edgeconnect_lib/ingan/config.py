@@ -1,0 +1,190 @@
+"""InGAN's settings (:class:`InGANConfig`, the named presets) and the output-size rules and parsing.
+
+Shocher, Bagon, Isola and Irani, *InGAN: Capturing and Retargeting the "DNA" of a Natural Image*, ICCV 2019;
+the ``paper`` preset follows the official code's settings.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..utils import pick_device
+
+
+#: ``format`` entry of an InGAN checkpoint (the EdgeConnect trainer's is ``edgeconnect_lib.trainer/1``).
+INGAN_FORMAT = "edgeconnect_lib.ingan/1"
+#: Smallest output side the generator paints (its 7x7 entry/exit convolutions reflect-pad 3 px).
+MIN_OUTPUT_SIDE = 8
+#: Largest output side in pixels (memory: the feature maps of a 4096 px side already take gigabytes).
+MAX_OUTPUT_SIDE = 4096
+#: Largest output side as a multiple of the input's (beyond it the patches are stretched far past training).
+MAX_OUTPUT_FACTOR = 8.0
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Settings
+# ----------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class InGANConfig:
+    """Settings of one InGAN run (frozen; ``INGAN_PRESETS`` names the usual ones, ``paper`` = official code).
+
+    Sizes: the photo is resized so that its longer side is ``image_size`` px; during training the output
+    height and width are ``scale * input`` with scales drawn in ``[min_scale, max_scale]`` (the range widens
+    linearly from 1 over ``curriculum_iterations``), and with probability ``homography_probability`` the
+    geometry is also warped by a random homography whose corners move by up to ``homography_magnitude``
+    (in normalised units, the frame spans [-1, 1]).
+    """
+
+    image_size: int = 64
+    base_channels: int = 16
+    downsamples: int = 2
+    residual_blocks: int = 2
+    disc_channels: int = 32
+    disc_scale_factor: float = 1.4
+    disc_min_size: int = 13
+    disc_max_scales: int = 99
+    scale_weights_sigma: float = 1.4
+    even_scales_iteration: int = 3000
+    iterations: int = 6000
+    lr: float = 2e-4
+    disc_lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    lr_decay_start: int = 3000
+    min_scale: float = 0.5
+    max_scale: float = 2.0
+    curriculum_iterations: int = 2000
+    homography_probability: float = 0.25
+    homography_magnitude: float = 0.15
+    lambda_cycle: float = 0.1
+    lambda_identity: float = 0.1
+    input_noise: float = 1.0 / 255.0
+    seed: int = 0
+    device: str = "auto"
+    save_every: int = 500
+    keep_last: int = 2
+    log_every: int = 25
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        positive = ("image_size", "base_channels", "disc_channels", "disc_min_size", "disc_max_scales",
+                    "iterations", "save_every", "keep_last", "log_every")
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"InGANConfig.{name}={value!r}: must be a positive whole number")
+        for name in ("downsamples", "residual_blocks", "even_scales_iteration", "lr_decay_start",
+                     "curriculum_iterations"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"InGANConfig.{name}={value!r}: must be a whole number >= 0")
+        if self.image_size < 16 or self.image_size > MAX_OUTPUT_SIDE // 2:
+            raise ValueError(f"InGANConfig.image_size={self.image_size}: the photo's longer side must be in "
+                             f"16..{MAX_OUTPUT_SIDE // 2} px (64 trains in minutes on a CPU, 256 is the paper's)")
+        if self.downsamples > 5:
+            raise ValueError(f"InGANConfig.downsamples={self.downsamples}: at most 5 (the official code uses 3)")
+        if not 1.0 < self.disc_scale_factor <= 4.0:
+            raise ValueError(f"InGANConfig.disc_scale_factor={self.disc_scale_factor}: must be in (1, 4] "
+                             "(the paper's pyramid uses 1.4)")
+        if not 0.0 < self.min_scale <= 1.0 <= self.max_scale <= MAX_OUTPUT_FACTOR:
+            raise ValueError(f"InGANConfig.min_scale={self.min_scale}, max_scale={self.max_scale}: need "
+                             f"0 < min_scale <= 1 <= max_scale <= {MAX_OUTPUT_FACTOR:g} (paper: 0.15 and 2.25)")
+        if not 0.0 <= self.homography_probability <= 1.0:
+            raise ValueError(f"InGANConfig.homography_probability={self.homography_probability}: must be in [0, 1]")
+        if not 0.0 <= self.homography_magnitude <= 0.5:
+            raise ValueError(f"InGANConfig.homography_magnitude={self.homography_magnitude}: must be in [0, 0.5] "
+                             "(corner shifts in normalised units; larger folds the frame)")
+        for name in ("lr", "disc_lr"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
+                raise ValueError(f"InGANConfig.{name}={getattr(self, name)!r}: must be a positive number")
+        for name in ("lambda_cycle", "lambda_identity", "input_noise", "scale_weights_sigma"):
+            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ValueError(f"InGANConfig.{name}={getattr(self, name)!r}: must be a finite number >= 0")
+        if not (0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0):
+            raise ValueError(f"InGANConfig.beta1/beta2=({self.beta1}, {self.beta2}): Adam betas must be in [0, 1)")
+        pick_device(self.device)  # a clear error for a device this machine lacks
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: Named settings: ``cpu`` learns visibly in minutes on a laptop; ``paper`` follows the official code
+#: (256 px, 64 channels, 3 downs, 6 blocks, lr 5e-5 with linear decay after 20k of 75k iterations, output
+#: scales 0.15-2.25 reached after 10k, scale weights even after 25k, cycle weight 0.1, no identity term).
+INGAN_PRESETS: dict[str, dict[str, Any]] = {
+    "cpu": {},
+    "tiny": dict(image_size=32, base_channels=8, downsamples=1, residual_blocks=1, disc_channels=8,
+                 iterations=40, even_scales_iteration=20, lr_decay_start=20, curriculum_iterations=20,
+                 save_every=20, log_every=5, lr=1e-3, disc_lr=1e-3, lambda_identity=1.0),
+    "paper": dict(image_size=256, base_channels=64, downsamples=3, residual_blocks=6, disc_channels=64,
+                  iterations=75000, lr=5e-5, disc_lr=5e-5, lr_decay_start=20000, min_scale=0.15, max_scale=2.25,
+                  curriculum_iterations=10000, even_scales_iteration=25000, homography_probability=0.0,
+                  homography_magnitude=0.0, lambda_cycle=0.1, lambda_identity=0.0, save_every=5000,
+                  log_every=100),
+}
+
+
+def get_ingan_config(preset: str = "cpu", **overrides: Any) -> InGANConfig:
+    """The ``preset``'s :class:`InGANConfig` with ``overrides``; unknown names are refused with the list."""
+    if preset not in INGAN_PRESETS:
+        raise ValueError(f"preset={preset!r}: unknown InGAN preset; choose one of {tuple(INGAN_PRESETS)}")
+    known = {f.name for f in fields(InGANConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
+    return InGANConfig(**{**INGAN_PRESETS[preset], **overrides})
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Output sizes
+# ----------------------------------------------------------------------------------------------------------
+def _side(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise ValueError(f"{name}={value!r}: an output side must be a whole number of pixels, e.g. 96")
+    return int(value)
+
+
+def check_output_size(size: Sequence[int], input_size: Sequence[int] | None = None,
+                      name: str = "size") -> tuple[int, int]:
+    """``(height, width)`` of an output, checked: each side in ``MIN_OUTPUT_SIDE..MAX_OUTPUT_SIDE`` px and,
+    given the input's ``(height, width)``, at most ``MAX_OUTPUT_FACTOR`` times its side. Raises a
+    ``ValueError`` naming ``name`` and the fix."""
+    try:
+        h, w = size
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={size!r}: give (height, width), e.g. (64, 128) or '64x128'") from None
+    h, w = _side(h, f"{name} height"), _side(w, f"{name} width")
+    for side, label in ((h, "height"), (w, "width")):
+        if side <= 0:
+            raise ValueError(f"{name}={h}x{w}: the {label} must be positive (at least {MIN_OUTPUT_SIDE} px)")
+        if side < MIN_OUTPUT_SIDE:
+            raise ValueError(f"{name}={h}x{w}: the {label} {side} px is below the smallest output side, "
+                             f"{MIN_OUTPUT_SIDE} px: give at least {MIN_OUTPUT_SIDE}")
+        if side > MAX_OUTPUT_SIDE:
+            raise ValueError(f"{name}={h}x{w}: the {label} {side} px is above {MAX_OUTPUT_SIDE} px: give a "
+                             "smaller size (or retarget a smaller copy and upscale it)")
+    if input_size is not None:
+        for side, base, label in ((h, input_size[0], "height"), (w, input_size[1], "width")):
+            if side > MAX_OUTPUT_FACTOR * base:
+                raise ValueError(f"{name}={h}x{w}: the {label} {side} px is more than {MAX_OUTPUT_FACTOR:g}x the "
+                                 f"input's {base} px: give at most {int(MAX_OUTPUT_FACTOR * base)} (the generator "
+                                 "was trained at scales up to its max_scale)")
+    return h, w
+
+
+def parse_size(text: str, name: str = "--size") -> tuple[int, int]:
+    """``"64x128"`` (height x width) -> ``(64, 128)``; a ``ValueError`` naming ``name`` otherwise."""
+    parts = str(text).lower().replace("*", "x").split("x")
+    if len(parts) != 2:
+        raise ValueError(f"{name} {text!r}: give HEIGHTxWIDTH in pixels, e.g. 64x128")
+    try:
+        h, w = (int(p.strip()) for p in parts)
+    except ValueError:
+        raise ValueError(f"{name} {text!r}: give HEIGHTxWIDTH as whole numbers, e.g. 64x128") from None
+    return h, w

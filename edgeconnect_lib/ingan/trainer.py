@@ -1,0 +1,286 @@
+"""Training InGAN on one photo (:class:`InGANTrainer`, the official code's loop), its checkpoints and their export."""
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..checkpoints import EXPORT_KEYS, atomic_save, export_weights, list_checkpoints, load_checkpoint, readable_checkpoint, suppress_os_errors
+from ..train import CsvLog
+from ..utils import describe_device, pick_device, seed_everything
+from .config import INGAN_FORMAT, MIN_OUTPUT_SIDE, InGANConfig
+from .geometry import homography_from_corners
+from .inference import InGAN
+from .losses import ingan_losses, weighted_levels
+from .networks import InGANGenerator, MultiScaleDiscriminator, scale_weights
+from .photo import image_to_tensor, prepare_image
+
+
+class InGANResult(NamedTuple):
+    """What :meth:`InGANTrainer.fit` returns: the trained model, the iteration reached, the last checkpoint,
+    and the logged rows (``iteration``, losses, ``seconds``)."""
+
+    model: "InGAN"
+    iteration: int
+    checkpoint: Path | None
+    history: list[dict[str, float]]
+
+
+class InGANTrainer:
+    """Train InGAN on one photo (official code's loop, ``InGAN.train_one_iter``), with this course's habits.
+
+    Each iteration draws a geometry ``T`` (output scales in the curriculum's range, sometimes a homography),
+    makes ``fake = G(x; T)``, takes one discriminator step on ``x`` vs ``fake.detach()`` (``L_GAN``, Eq. 2,
+    halved as in :func:`~edgeconnect_lib.losses.discriminator_loss`), then one generator step on
+    :func:`ingan_losses` (Eq. 1) with a fresh D forward. Adam with ``beta1 = 0.5``; the learning rate decays
+    linearly to 0 from ``lr_decay_start`` to ``iterations``.
+
+    ``out_dir`` receives ``checkpoints/ckpt_NNNNNNNN.pt`` (atomic writes, the last ``keep_last`` kept; weights,
+    optimisers, the photo as ``uint8``, the sampler's RNG state, the config), ``log.csv`` and ``config.json``.
+    ``resume=True`` continues from the newest readable checkpoint (unreadable newer ones are skipped and
+    named); ``resume=PATH`` from that file. Every random draw after the weights' seeded initialisation comes
+    from one ``torch.Generator`` saved in the checkpoint, so on the CPU N iterations in one go and N/2 + resume
+    + N/2 give the same weights (tested).
+    """
+
+    def __init__(self, cfg: InGANConfig, image: Any, out_dir: str | Path | None = None, *,
+                 resume: bool | str | Path = False, verbose: bool = True) -> None:
+        self.cfg, self.verbose = cfg, verbose
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.device = pick_device(cfg.device)
+        ckpt = self._resume_checkpoint(resume) if resume else None
+        if ckpt is not None:
+            photo = ckpt["extra"]["image"].numpy().astype(np.float32) / 255.0
+            self.image_name = str(ckpt["extra"].get("image_name", "image"))
+        else:
+            if image is None:
+                raise ValueError("image: give the photo to train on (a path or an H x W x 3 array)")
+            photo = prepare_image(image, cfg.image_size)
+            self.image_name = Path(image).name if isinstance(image, (str, Path)) else "array"
+        self.image = photo                                             # (h, w, 3) in [0, 1]
+        self.input_size = tuple(photo.shape[:2])
+        seed_everything(cfg.seed)
+        self.G = InGANGenerator(cfg.base_channels, cfg.downsamples, cfg.residual_blocks).to(self.device)
+        self.D = MultiScaleDiscriminator(self.input_size, cfg.disc_channels, cfg.disc_scale_factor, cfg.disc_min_size,
+                                         cfg.disc_max_scales, cfg.max_scale).to(self.device)
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.disc_lr, betas=(cfg.beta1, cfg.beta2))
+        self.rng = torch.Generator().manual_seed(cfg.seed)
+        self.iteration, self.last_checkpoint, self._seconds_before = 0, None, 0.0
+        self.resumed_from: str | None = None
+        if ckpt is not None:
+            self._restore(ckpt)
+
+    # -- resume --------------------------------------------------------------------------------------------
+    def _resume_checkpoint(self, resume: bool | str | Path) -> dict | None:
+        if resume is True:
+            if self.out_dir is None:
+                return None
+            ckpt, skipped = readable_checkpoint(self.out_dir, map_location="cpu")
+            for path, why in skipped:
+                self._print(f"resume: skipped unreadable {path} ({why})")
+            if ckpt is None:
+                self._print(f"resume: no checkpoint in {self.out_dir}: starting from iteration 0")
+                return None
+        else:
+            ckpt = load_checkpoint(resume, map_location="cpu")
+        if ckpt.get("format") != INGAN_FORMAT:
+            raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
+                             "run folder or file written by 'ingan train'")
+        must = ("base_channels", "downsamples", "residual_blocks", "disc_channels", "image_size", "disc_scale_factor",
+                "disc_min_size", "disc_max_scales", "max_scale")
+        old = ckpt.get("config", {})
+        diff = [f"{k} {old.get(k)} -> {getattr(self.cfg, k)}" for k in must if k in old and old[k] != getattr(self.cfg, k)]
+        if diff:
+            raise ValueError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
+                             "use the run's preset and sizes, or train into a new --out")
+        return ckpt
+
+    def _restore(self, ckpt: dict) -> None:
+        self.G.load_state_dict(ckpt["networks"]["G"])
+        if "D" in ckpt["networks"]:  # a weights-only export keeps G alone: D starts afresh
+            self.D.load_state_dict(ckpt["networks"]["D"])
+        if "optimizers" in ckpt and "D" in ckpt["networks"]:
+            self.opt_G.load_state_dict(ckpt["optimizers"]["G"])
+            self.opt_D.load_state_dict(ckpt["optimizers"]["D"])
+            for opt, lr in ((self.opt_G, self.cfg.lr), (self.opt_D, self.cfg.disc_lr)):
+                for group in opt.param_groups:
+                    group["initial_lr"] = lr
+        if "rng" in ckpt:
+            self.rng.set_state(ckpt["rng"])
+        self.iteration = int(ckpt["iteration"])
+        self._seconds_before = float(ckpt.get("seconds", 0.0))
+        self.last_checkpoint = Path(ckpt["path"]) if "path" in ckpt else None
+        self.resumed_from = ckpt.get("path")
+
+    # -- one iteration -------------------------------------------------------------------------------------
+    def lr_scale(self, iteration: int) -> float:
+        """Linear decay to 0 from ``lr_decay_start`` to ``iterations`` (official ``LRPolicy``)."""
+        start, end = self.cfg.lr_decay_start, self.cfg.iterations
+        return 1.0 if end <= start else 1.0 - max(0.0, (iteration - start) / (end - start))
+
+    def sample_geometry(self, iteration: int) -> tuple[tuple[int, int], torch.Tensor | None]:
+        """A random output size (scales in the curriculum's range ``[1 - (1 - min) t, 1 + (max - 1) t]``,
+        ``t`` = progress to ``curriculum_iterations``, height and width drawn apart) and, with probability
+        ``homography_probability``, a random homography (corners moved by up to ``homography_magnitude`` t)."""
+        cfg = self.cfg
+        t = 1.0 if cfg.curriculum_iterations == 0 else min(1.0, (iteration + 1) / cfg.curriculum_iterations)
+        lo, hi = 1.0 - (1.0 - cfg.min_scale) * t, 1.0 + (cfg.max_scale - 1.0) * t
+        u = torch.rand(4, generator=self.rng, dtype=torch.float64)
+        sy, sx = lo + (hi - lo) * float(u[0]), lo + (hi - lo) * float(u[1])
+        h = max(MIN_OUTPUT_SIDE, round(self.input_size[0] * sy))
+        w = max(MIN_OUTPUT_SIDE, round(self.input_size[1] * sx))
+        shift = (torch.rand((4, 2), generator=self.rng, dtype=torch.float64) * 2 - 1) * cfg.homography_magnitude * t
+        homography = None
+        if float(u[2]) < cfg.homography_probability and cfg.homography_magnitude > 0:
+            corners = torch.tensor([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=torch.float64) + shift
+            homography = homography_from_corners(corners.tolist())
+        return (h, w), homography
+
+    def step(self) -> dict[str, float]:
+        """One iteration: D step, then G step (Eq. 1-3); returns the losses as floats."""
+        cfg, G, D = self.cfg, self.G, self.D
+        for opt, lr in ((self.opt_G, cfg.lr), (self.opt_D, cfg.disc_lr)):
+            for group in opt.param_groups:
+                group["lr"] = lr * self.lr_scale(self.iteration)
+        x = image_to_tensor(self.image, self.device)                                  # (1, 3, h, w) in [-1, 1]
+        size, homography = self.sample_geometry(self.iteration)
+        # de-quantisation noise (official code): the networks should not learn the 1/255 steps
+        noise = lambda t: (torch.rand(t.shape, generator=self.rng) * 2 - 1).to(t.device) * cfg.input_noise * 2
+        x_in = x + noise(x)
+        G.train(); D.train()
+        fake = G(x_in, size, homography)                                          # G(x; T), (1, 3, H, W)
+
+        # discriminator: L_GAN (Eq. 2) per level, on the photo and the detached output
+        weights_real = scale_weights(D.num_scales(x.shape[-2:]), self.iteration, cfg.even_scales_iteration,
+                                     cfg.scale_weights_sigma)
+        weights_fake = scale_weights(D.num_scales(size), self.iteration, cfg.even_scales_iteration,
+                                     cfg.scale_weights_sigma)
+        real_maps, fake_maps = D(x + noise(x)), D(fake.detach() + noise(fake))
+        # sum_k w_k (D_k(y) - 1)^2 and sum_k w_k D_k(G(x; T))^2; the photo and the output have different
+        # sizes, hence different numbers of levels, so the two halves are weighted apart
+        loss_D_real = weighted_levels(real_maps, weights_real, lambda m: F.mse_loss(m, torch.ones_like(m)))
+        loss_D_fake = weighted_levels(fake_maps, weights_fake, lambda m: F.mse_loss(m, torch.zeros_like(m)))
+        loss_D = (loss_D_real + loss_D_fake) / 2   # halved, as losses.discriminator_loss
+        self.opt_D.zero_grad(set_to_none=True)
+        loss_D.backward()
+        self.opt_D.step()
+
+        # generator: Eq. 1 with a fresh D forward (D's new weights), gradients to G only
+        for p in D.parameters():
+            p.requires_grad_(False)
+        losses = ingan_losses(G, D, x_in, fake, self.input_size, homography, weights_fake,
+                              cfg.lambda_cycle, cfg.lambda_identity, target=x)
+        self.opt_G.zero_grad(set_to_none=True)
+        losses["loss_G"].backward()
+        self.opt_G.step()
+        for p in D.parameters():
+            p.requires_grad_(True)
+        self.iteration += 1
+        row = {k: float(v.detach()) for k, v in losses.items()}
+        row.update(loss_D=float(loss_D.detach()), loss_D_real=float(loss_D_real.detach()), loss_D_fake=float(loss_D_fake.detach()))
+        bad = [k for k, v in row.items() if not math.isfinite(v)]
+        if bad:
+            raise FloatingPointError(f"{bad[0]} became {row[bad[0]]} at iteration {self.iteration}; the last good "
+                                     f"checkpoint is {self.last_checkpoint} (try a lower lr)")
+        return row
+
+    # -- files ---------------------------------------------------------------------------------------------
+    def _print(self, msg: str) -> None:
+        if self.verbose:
+            print(msg, flush=True)
+
+    def checkpoint_dict(self, seconds: float = 0.0) -> dict[str, Any]:
+        """Everything a resume needs (and :func:`export_ingan` keeps the weights, the photo and the config of)."""
+        return {
+            "format": INGAN_FORMAT,
+            "stage": "ingan",
+            "iteration": self.iteration,
+            "seconds": float(seconds),
+            "config": self.cfg.to_dict(),
+            "networks": {"G": self.G.state_dict(), "D": self.D.state_dict()},
+            "network_configs": {"G": dict(self.G.config), "D": dict(self.D.config)},
+            "optimizers": {"G": self.opt_G.state_dict(), "D": self.opt_D.state_dict()},
+            "rng": self.rng.get_state(),
+            "torch_version": str(torch.__version__),
+            "extra": {"image": torch.from_numpy((self.image * 255 + 0.5).astype(np.uint8)),
+                      "image_name": self.image_name, "device": describe_device(self.device)},
+        }
+
+    def save(self, seconds: float = 0.0) -> Path:
+        """Write ``checkpoints/ckpt_NNNNNNNN.pt`` atomically and keep the last ``keep_last``."""
+        if self.out_dir is None:
+            raise ValueError("InGANTrainer.save: no out_dir was given")
+        path = self.out_dir / "checkpoints" / f"ckpt_{self.iteration:08d}.pt"
+        atomic_save(self.checkpoint_dict(seconds), path)
+        for old in list_checkpoints(self.out_dir)[:-self.cfg.keep_last]:
+            with suppress_os_errors():
+                old.unlink()
+        self.last_checkpoint = path
+        return path
+
+    def fit(self, iterations: int | None = None) -> InGANResult:
+        """Train up to ``iterations`` in total (default ``cfg.iterations``); checkpoint every ``save_every``
+        and at the end; log the losses averaged over ``log_every`` iterations."""
+        from tqdm.auto import tqdm
+
+        cfg = self.cfg
+        total = cfg.iterations if iterations is None else int(iterations)
+        if total < self.iteration:
+            raise ValueError(f"iterations={total}: the run is already at iteration {self.iteration}")
+        log = None
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            (self.out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+            log = CsvLog(self.out_dir / "log.csv", self.iteration if self.resumed_from else None)
+        self._print(f"InGAN on {self.image_name} ({self.input_size[1]}x{self.input_size[0]} px), device "
+                    f"{describe_device(self.device)}, iterations {self.iteration} -> {total}"
+                    + (f", resumed from {self.resumed_from}" if self.resumed_from else ""))
+        t0 = time.perf_counter()
+        history: list[dict[str, float]] = []
+        acc: dict[str, float] = {}
+        n = 0
+        bar = tqdm(total=total, initial=self.iteration, disable=not (cfg.progress and self.verbose), desc="InGAN",
+                   leave=False)
+        try:
+            while self.iteration < total:
+                row = self.step()
+                for k, v in row.items():
+                    acc[k] = acc.get(k, 0.0) + v
+                n += 1
+                bar.update(1)
+                if self.iteration % cfg.log_every == 0 or self.iteration == total:
+                    seconds = self._seconds_before + time.perf_counter() - t0
+                    entry = {"iteration": self.iteration, **{k: v / n for k, v in acc.items()}, "seconds": seconds}
+                    history.append(entry)
+                    if log is not None:
+                        log.write(entry)
+                    bar.set_postfix(loss_G=f"{entry['loss_G']:.3f}", loss_D=f"{entry['loss_D']:.3f}")
+                    acc, n = {}, 0
+                if self.out_dir is not None and (self.iteration % cfg.save_every == 0 or self.iteration == total):
+                    self.save(self._seconds_before + time.perf_counter() - t0)
+        finally:
+            bar.close()
+        return InGANResult(InGAN(self.G, self.image, self.cfg), self.iteration, self.last_checkpoint, history)
+
+
+def export_ingan(src: str | Path, dst: str | Path, discriminator: bool = False) -> Path:
+    """The weights-only copy of an InGAN checkpoint (a file or a run folder's latest), written atomically: the
+    generator, the photo and the config (the keys :data:`~edgeconnect_lib.checkpoints.EXPORT_KEYS` of
+    :func:`~edgeconnect_lib.checkpoints.export_weights`), without the optimisers and the RNG state; the
+    discriminator only with ``discriminator=True`` (retargeting needs G alone; D is 60% of the file)."""
+    ckpt = load_checkpoint(src)
+    if ckpt.get("format") != INGAN_FORMAT:
+        raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r})")
+    if discriminator:
+        return export_weights(ckpt["path"], dst)
+    out = {k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}
+    out["networks"] = {"G": ckpt["networks"]["G"]}
+    out["network_configs"] = {"G": ckpt["network_configs"]["G"]}
+    return atomic_save(out, Path(dst))
