@@ -21,22 +21,19 @@ written before is lost: checkpoints and results are written to a temporary file 
 from __future__ import annotations
 
 import argparse
-import errno
 import json
 import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
-__all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS"]
+from .cli_files import CliError, FileGuard, describe_os_error, error_line, resolve
+
+__all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS", "CliError"]
 
 #: File endings an inpainted result can be written as.
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
-class CliError(Exception):
-    """A usage error: printed as one line, exit status 2."""
 
 
 def _value(text: str) -> Any:
@@ -65,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="training photos: 'course' (the course's train split, validated on its val split), "
                         "a folder, a glob pattern, or a .txt/.flist list of paths")
     t.add_argument("--val-data", default=None, help="validation photos (default: see --data)")
-    t.add_argument("--out", required=True, type=Path, help="run folder for checkpoints and logs")
+    t.add_argument("--out", required=True, type=Path,
+                   help="run folder for checkpoints and logs (not inside the --data folder: samples written there "
+                        "would be read as photos)")
     t.add_argument("--iterations", type=int, default=None, help="total iterations (default: the preset's)")
     t.add_argument("--batch-size", type=int, default=None, help="batch size per process")
     t.add_argument("--image-size", type=int, default=None, help="training crop size in pixels (multiple of 4)")
@@ -86,7 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--inpaint-checkpoint", default=None,
                    help="trained inpaint model (run folder or file) to start --stage joint from")
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other config field, e.g. --set lr_milestones=[100000,200000] --set style=0")
+                   help="any other config field, e.g. --set lr_milestones=[100000,200000] --set style=0; the value "
+                        "must have the field's type (true/false, an integer, a number, a list); a key that an option "
+                        "above also sets (stage, lr, ...) must agree with it")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     i = sub.add_parser("inpaint", help="fill the holes of images with a trained model",
@@ -94,18 +95,25 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Folders are paired by file name (stem) when every image has a mask of the same "
                                    "name, by sorted order (with a note) when no name matches, as the authors' test "
                                    "script; an error lists the images without a mask otherwise. Results are NAME.png "
-                                   "in the --out folder; they never replace an input file.")
+                                   "in the --out folder; they never replace an input file. Every image, mask and "
+                                   "edge map is read and checked before any result is written (--skip-bad: skip "
+                                   "and list the bad ones).")
     i.add_argument("--checkpoint", default=None,
                    help="a checkpoint (file or run folder) holding both generators: stage edge-inpaint or joint, "
-                        "or a file written by EdgeConnect.save")
+                        "or a file written by EdgeConnect.save (not together with the next two)")
     i.add_argument("--edge-checkpoint", default=None, help="with --inpaint-checkpoint, instead of --checkpoint")
     i.add_argument("--inpaint-checkpoint", default=None, help="with --edge-checkpoint, instead of --checkpoint")
     i.add_argument("--image", required=True, help="an image file or a folder of images")
     i.add_argument("--mask", required=True, help="a mask file or a folder of masks (PNG, non-zero = hole)")
     i.add_argument("--edges", default=None,
-                   help="edge map(s) to use instead of the edge generator's (file or folder; non-zero = edge)")
+                   help="edge map(s) to use instead of the edge generator's (file or folder): the full map G_inpaint "
+                        "reads, read like masks: a single-channel (grey) lossless file whose non-zero pixels are "
+                        "the edges (0/255 as --save-edges and the editor write them); a colour image, a photo, a "
+                        "wrong size or an unreadable file is refused")
     i.add_argument("--out", required=True, type=Path,
-                   help="output file for one image (.png, .jpg, ...), else a folder (created if needed)")
+                   help="output file for one image (.png, .jpg, ...), else a folder (created if needed). A grey "
+                        "photo gives a grey result; an alpha channel is composited on white and dropped (with a "
+                        "note); .jpg/.webp change known pixels (a note says by how much): use .png to keep them")
     i.add_argument("--pair", choices=("auto", "name", "sorted"), default="auto",
                    help="how folders of images and masks are paired (default: by name, by sorted order only when "
                         "no name matches)")
@@ -115,7 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--max-megapixels", type=float, default=None, metavar="MP",
                    help="refuse larger images (after --max-side) instead of running out of memory "
                         "(default 4, EdgeConnect.MAX_PIXELS)")
-    i.add_argument("--save-edges", action="store_true", help="also write NAME_edges.png (the edges used, white = edge: the format --edges reads)")
+    i.add_argument("--save-edges", action="store_true",
+                   help="also write NAME_edges.png: the edge map G_inpaint got (255 = edge, the format --edges "
+                        "reads). G_edge's map is then thresholded at 0.5 before G_inpaint (as the saved file), so "
+                        "that --edges NAME_edges.png redoes the result exactly; without --save-edges G_inpaint gets "
+                        "G_edge's soft map, as in the paper (a few levels apart)")
+    i.add_argument("--skip-bad", action="store_true",
+                   help="skip (and list) images whose image, mask or edge map cannot be read or has the wrong size, "
+                        "instead of stopping before any result is written with the list of them")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     i.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
                    help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, about 2x faster; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
@@ -157,17 +172,69 @@ def _config_from_args(args: argparse.Namespace):
         value = getattr(args, name)
         if value is not None:
             overrides[name] = value
-    for item in args.overrides:
-        if "=" not in item:
-            raise CliError(f"--set {item!r}: expected KEY=VALUE, e.g. --set style=0")
-        key, text = item.split("=", 1)
-        value = _value(text)
-        overrides[key.strip().replace("-", "_")] = tuple(value) if isinstance(value, list) else value
     if args.no_progress:
         overrides["progress"] = False
     if args.skip_bad_images:
         overrides["on_error"] = "skip"
+    options = {name: f"--{name.replace('_', '-')} {overrides[name]}" for name in overrides}
+    options.update(progress="--no-progress", on_error="--skip-bad-images")
+    for item in args.overrides:
+        if "=" not in item:
+            raise CliError(f"--set {item!r}: expected KEY=VALUE, e.g. --set style=0")
+        key, text = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        value = _typed_value(key, text)
+        if key in overrides and overrides[key] != value:
+            raise CliError(f"--set {key}={text} conflicts with {options[key]}: give the setting once")
+        overrides[key] = value
     return get_config(args.preset, **overrides)
+
+
+def _typed_value(key: str, text: str) -> Any:
+    """The value of ``--set KEY=TEXT`` of the type of the :class:`~edgeconnect_lib.config.TrainConfig` field
+    ``key`` (its default's type); a ``CliError`` naming the key and the expected type otherwise. Unknown keys
+    are left to ``get_config`` (its message lists the valid ones)."""
+    from dataclasses import fields
+
+    from .config import TrainConfig
+
+    field = {f.name: f for f in fields(TrainConfig)}.get(key)
+    value = _value(text)
+    if field is None:
+        return tuple(value) if isinstance(value, list) else value
+    default = field.default
+
+    def refuse(expected: str) -> CliError:
+        return CliError(f"--set {key}={text}: {key} expects {expected} (e.g. --set {key}={_example(default)})")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise refuse("true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise refuse("an integer")
+    elif isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise refuse("a number")
+        value = float(value)
+    elif isinstance(default, str):
+        value = value if isinstance(value, str) else text.strip()  # --set device=0 is the text "0"
+    elif isinstance(default, tuple):
+        of_int = "int" in str(field.type)
+        kind = "integers" if of_int else "numbers"
+        if not isinstance(value, list) or not all(
+                not isinstance(v, bool) and isinstance(v, int if of_int else (int, float)) for v in value):
+            raise refuse(f"a list of {kind}")
+        value = tuple(v if of_int else float(v) for v in value)
+    return value
+
+
+def _example(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, tuple):
+        return json.dumps(list(default) or [100000, 200000])
+    return str(default)
 
 
 def _check_checkpoint_arg(option: str, value: str | None) -> None:
@@ -180,6 +247,34 @@ def _check_checkpoint_arg(option: str, value: str | None) -> None:
         raise CliError(f"{option} {value}: no such file or folder")
     if p.is_dir() and latest_checkpoint(p) is None:
         raise CliError(f"{option} {value}: the folder holds no checkpoint (checkpoints/ckpt_*.pt)")
+
+
+def _data_folders(source: str) -> list[tuple[Path, bool]]:
+    """The folders a ``--data`` source reads photos from, and whether their subfolders are read too: a folder
+    (recursive), the fixed part of a glob (recursive with ``**`` or a pattern in a folder name), the course's
+    ``data/images`` and the folders of a list file's photos (their files only)."""
+    if source == "course":
+        from .course_data import data_dir
+
+        try:
+            return [(data_dir() / "images", False)]
+        except FileNotFoundError:
+            return []
+    path = Path(os.path.expanduser(source))
+    if path.is_dir():
+        return [(path, True)]
+    if any(c in source for c in "*?["):
+        parts = path.parts
+        fixed = next(i for i, part in enumerate(parts) if any(c in part for c in "*?["))
+        return [(Path(*parts[:fixed]) if fixed else Path("."), fixed < len(parts) - 1 or "**" in source)]
+    if path.is_file() and path.suffix.lower() in (".txt", ".flist", ".lst"):
+        from .data import list_image_files
+
+        try:
+            return [(folder, False) for folder in sorted({p.parent for p in list_image_files(path)})]
+        except (ValueError, OSError):
+            return []
+    return []
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -197,6 +292,16 @@ def _train(args: argparse.Namespace) -> int:
     _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
     if args.resume is not True and args.resume is not False:
         _check_checkpoint_arg("--resume", args.resume)
+    guard = FileGuard()
+    for option, source in (("--data", args.data), ("--val-data", args.val_data)):
+        if source is not None:
+            for folder, recursive in _data_folders(source):
+                guard.add_data_folder(option, folder, recursive)
+            if source != "course" and Path(source).is_file():
+                guard.add_input(option, source)
+    guard.add_input("--edge-checkpoint", args.edge_checkpoint)
+    guard.add_input("--inpaint-checkpoint", args.inpaint_checkpoint)
+    guard.add_output("--out", args.out)
     trainer = Trainer(cfg, args.data, args.out, val_data=args.val_data, edge_checkpoint=args.edge_checkpoint,
                       inpaint_checkpoint=args.inpaint_checkpoint, resume=args.resume)
     if args.resume is True and trainer.iteration == 0 and trainer.dist.main:
@@ -303,21 +408,21 @@ def _check_outputs(args: argparse.Namespace, images: list[Path], targets: list[P
     """Refuse two results for one file, a result that would replace an input, and --out = an input folder."""
     writes: dict[Path, list[Path]] = {}
     for img, target in zip(images, targets):
-        writes.setdefault(target.resolve(), []).append(img)
+        writes.setdefault(resolve(target), []).append(img)
         if args.save_edges:
-            writes.setdefault(_edges_target(target).resolve(), []).append(img)
+            writes.setdefault(resolve(_edges_target(target)), []).append(img)
     clashes = [f"{', '.join(p.name for p in srcs)} -> {dst}" for dst, srcs in writes.items() if len(srcs) > 1]
     if clashes:
         raise CliError("these images would write the same result file: " + "; ".join(clashes)
                        + " (results are named STEM.png): rename them or inpaint them in separate runs")
-    sources = {p.resolve() for p in inputs}
+    sources = {resolve(p) for p in inputs}
     for dst in writes:
         if dst in sources:
             raise CliError(f"--out {args.out} would overwrite the input file {dst}: choose another --out "
                            "(results never replace inputs)")
-    out = args.out.resolve()
+    out = resolve(args.out)
     for option, value in (("--image", args.image), ("--mask", args.mask), ("--edges", args.edges)):
-        if value is not None and Path(value).is_dir() and Path(value).resolve() == out:
+        if value is not None and Path(value).is_dir() and resolve(value) == out:
             raise CliError(f"--out {args.out} is the {option} folder: results would be mixed with the inputs (and "
                            "read as inputs next time): choose another folder")
 
@@ -346,105 +451,152 @@ def _check_sizes(images: list[Path], max_side: int | None, max_pixels: int | Non
                        "resize them, or raise --max-megapixels if you have the memory")
 
 
-def _write_image(arr, path: Path) -> None:
-    """Write a float RGB/gray array in [0, 1] to ``path`` atomically (:func:`~edgeconnect_lib.checkpoints.atomic_write`):
-    a failed write leaves nothing half-written and no earlier result is touched."""
-    from PIL import Image
-
-    from .checkpoints import atomic_write
-    from .images import to_uint8
-
-    fmt = Image.registered_extensions()[path.suffix.lower()]
-    im = Image.fromarray(to_uint8(arr))
-    atomic_write(path, lambda f: im.save(f, format=fmt))
-
-
 def _load_pipeline(args: argparse.Namespace, device):
     from .models import EdgeConnect
 
     if args.checkpoint is not None:
         _check_checkpoint_arg("--checkpoint", args.checkpoint)
         return EdgeConnect.load(args.checkpoint, device=device, amp=args.amp)
-    if args.edge_checkpoint and args.inpaint_checkpoint:
-        _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
-        _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
-        return EdgeConnect.from_checkpoints(args.edge_checkpoint, args.inpaint_checkpoint, device=device, amp=args.amp)
-    raise CliError("give --checkpoint (a stage edge-inpaint / joint run), or both --edge-checkpoint and "
-                   "--inpaint-checkpoint")
+    _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
+    _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
+    return EdgeConnect.from_checkpoints(args.edge_checkpoint, args.inpaint_checkpoint, device=device, amp=args.amp)
+
+
+def _check_checkpoint_options(args: argparse.Namespace) -> None:
+    """Exactly one way to name the model: ``--checkpoint``, or ``--edge-checkpoint`` with ``--inpaint-checkpoint``."""
+    split = [o for o, v in (("--edge-checkpoint", args.edge_checkpoint), ("--inpaint-checkpoint",
+                                                                        args.inpaint_checkpoint)) if v is not None]
+    if args.checkpoint is not None and split:
+        raise CliError(f"--checkpoint and {' and '.join(split)} both name the model: --checkpoint holds both "
+                       "generators; give it alone, or --edge-checkpoint with --inpaint-checkpoint")
+    if args.checkpoint is None and len(split) != 2:
+        raise CliError("give --checkpoint (a stage edge-inpaint / joint run), or both --edge-checkpoint and "
+                       "--inpaint-checkpoint")
+
+
+class _Job(NamedTuple):
+    image: Path
+    mask: Path
+    edges: Path | None
+    target: Path
+
+
+def _check_inputs(jobs: list[_Job]) -> tuple[list[tuple[_Job, Any]], list[tuple[_Job, str]]]:
+    """Read every image, mask and edge map of the run once (decoded in full) and compare their sizes, before any
+    result is written. Returns ``(good, bad)``: ``(job, ImageInfo)`` pairs, and ``(job, reason)`` pairs."""
+    from .images import ImageReadError, load_image, read_image_info
+    from .masks import load_edge_map, load_mask
+
+    maps: dict[tuple[str, Path], tuple[int, int] | str] = {}
+
+    def map_shape(kind: str, path: Path) -> tuple[int, int] | str:
+        if (kind, path) not in maps:
+            try:
+                maps[kind, path] = (load_mask(path) if kind == "mask" else load_edge_map(path)).shape
+            except (ValueError, OSError) as err:
+                maps[kind, path] = error_line(err)
+        return maps[kind, path]
+
+    good, bad = [], []
+    for job in jobs:
+        try:
+            info = read_image_info(job.image)
+            shape = load_image(job.image).shape[:2]
+        except ImageReadError as err:
+            bad.append((job, error_line(err)))
+            continue
+        reasons = []
+        for kind, path in (("mask", job.mask), ("edge map", job.edges)):
+            if path is None:
+                continue
+            got = map_shape(kind, path)
+            if isinstance(got, str):
+                reasons.append(got)
+            elif got != shape:
+                reasons.append(f"{kind} {path} is {got[1]}x{got[0]} but image {job.image} is {shape[1]}x{shape[0]}: "
+                               f"{kind}s must have the image's size")
+        if reasons:
+            bad.append((job, "; ".join(reasons)))
+        else:
+            good.append((job, info))
+    return good, bad
 
 
 def _inpaint(args: argparse.Namespace) -> int:
+    import math
+
+    from .cli_files import write_image
     from .images import load_image
-    from .masks import load_mask
+    from .masks import load_edge_map, load_mask
     from .models import EdgeConnect
     from .utils import pick_device
 
     if args.max_side is not None and args.max_side < 16:
         raise CliError(f"--max-side {args.max_side}: must be at least 16 (pixels of the longer side)")
+    if args.max_megapixels is not None and not (math.isfinite(args.max_megapixels) and args.max_megapixels > 0):
+        raise CliError(f"--max-megapixels {args.max_megapixels}: must be a positive, finite number of megapixels "
+                       "(e.g. 16)")
     max_pixels = EdgeConnect.MAX_PIXELS if args.max_megapixels is None else int(args.max_megapixels * 1e6)
     if max_pixels <= 0:
-        raise CliError(f"--max-megapixels {args.max_megapixels}: must be positive")
+        raise CliError(f"--max-megapixels {args.max_megapixels}: must be at least 0.000001 (one pixel)")
+    _check_checkpoint_options(args)
     images = _files(args.image, "image")
     mask_files = _files(args.mask, "mask")
     masks = _pair(images, mask_files, "mask", args.pair)
     edge_files = _files(args.edges, "edges") if args.edges else []
     edges = _pair(images, edge_files, "edge map", args.pair) if args.edges else [None] * len(images)
     targets = _targets(images, args.image, args.out)
-    _check_outputs(args, images, targets, images + mask_files + edge_files)
+    checkpoints = [Path(c) for c in (args.checkpoint, args.edge_checkpoint, args.inpaint_checkpoint)
+                   if c is not None and Path(c).is_file()]
+    _check_outputs(args, images, targets, images + mask_files + edge_files + checkpoints)
     _check_sizes(images, args.max_side, max_pixels)
+    jobs = [_Job(*j) for j in zip(images, masks, edges, targets)]
+    good, bad = _check_inputs(jobs)
+    if bad:
+        listed = "; ".join(reason if job.image.name in reason else f"{job.image}: {reason}" for job, reason in bad)
+        if len(jobs) == 1:
+            raise CliError(listed)
+        if not args.skip_bad or not good:
+            raise CliError(f"{len(bad)} of {len(jobs)} images cannot be inpainted (nothing was written): {listed}"
+                           + ("; fix or remove them" if args.skip_bad else
+                              "; fix or remove them, or give --skip-bad to inpaint the others"))
+        print(f"note: skipped {len(bad)} of {len(jobs)} images (--skip-bad): {listed}", flush=True)
     pipeline = _load_pipeline(args, pick_device(args.device))
 
-    for img_path, mask_path, edge_path, target in zip(images, masks, edges, targets):
-        image = load_image(img_path)
-        mask = load_mask(mask_path)
-        if mask.shape != image.shape[:2]:
-            raise CliError(f"mask {mask_path} is {mask.shape[1]}x{mask.shape[0]} but image {img_path} is "
-                           f"{image.shape[1]}x{image.shape[0]}: masks must have the image's size")
-        edge = None
-        if edge_path is not None:
-            edge = load_image(edge_path).mean(axis=2) > 0.5
-            if edge.shape != mask.shape:
-                raise CliError(f"edge map {edge_path} is {edge.shape[1]}x{edge.shape[0]} but image {img_path} is "
-                               f"{image.shape[1]}x{image.shape[0]}")
+    for job, info in good:
+        image = load_image(job.image)
+        mask = load_mask(job.mask)
+        edge = load_edge_map(job.edges) if job.edges is not None else None
+        if info.alpha:
+            print(f"note: {job.image.name} has an alpha channel: it is composited on white (the networks read "
+                  "RGB), and the result has no alpha", flush=True)
+        limits = dict(max_side=args.max_side, max_pixels=max_pixels)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            result = pipeline.inpaint(image, mask, edges=edge, max_side=args.max_side, max_pixels=max_pixels)
-        for w in caught:
-            print(f"warning: {img_path.name}: {w.message}", file=sys.stderr, flush=True)
+            if args.save_edges and edge is None:
+                # the edges G_inpaint gets are the binary map that is saved, so --edges FILE redoes this exactly
+                edge = pipeline.inpaint(image, mask, **limits).edges > 0.5
+            result = pipeline.inpaint(image, mask, edges=edge, **limits)
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            print(f"warning: {job.image.name}: {message}", file=sys.stderr, flush=True)
         filled = result.image
         if args.blend == "poisson":
             from .blending import poisson_blend
 
             filled = poisson_blend(result.output, image, result.mask)
-        _write_image(filled, target)
+        if info.grey:  # a grey photo: a grey result (the networks work in RGB; their mean is written)
+            filled = filled.mean(axis=2)
+        change = write_image(filled, job.target, known=~result.mask)
         if args.save_edges:
-            _write_image((result.edges > 0.5).astype("float32"), _edges_target(target))  # white = edge: --edges reads it back
-        print(f"{img_path} + {mask_path.name} -> {target}", flush=True)
+            write_image(edge, _edges_target(job.target))  # 0 / 255: the map G_inpaint got, as --edges reads it
+        print(f"{job.image} + {job.mask.name} -> {job.target}", flush=True)
+        if change is not None:
+            print(f"note: {job.target.name}: {job.target.suffix} is a lossy format: known pixels differ from the "
+                  f"input by up to {change} levels (of 255); write .png to keep them exact", flush=True)
     return 0
 
 
-#: What to do about an OS-level failure, by errno.
-_OS_HINTS = {
-    errno.ENOSPC: "the disk is full: free some space or write to another disk",
-    errno.EDQUOT: "the disk quota is used up: free some space or write to another disk",
-    errno.EROFS: "the filesystem is read-only: write to another folder",
-    errno.EACCES: "no permission: check the permissions of the file and its folder, or write elsewhere",
-    errno.EPERM: "not permitted: check the permissions of the file and its folder, or write elsewhere",
-}
-
-
-def _first_line(err: BaseException) -> str:
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
-
-def describe_os_error(err: OSError) -> str:
-    """One line for an ``OSError``: the path, the cause and what to do (``/x/a.pt: No space left ... (...)``)."""
-    cause = err.strerror or _first_line(err)
-    where = os.fspath(err.filename) if err.filename is not None else None
-    if where is not None and err.filename2 is not None:
-        where += f" -> {os.fspath(err.filename2)}"
-    hint = _OS_HINTS.get(err.errno)
-    return (f"{where}: {cause}" if where else cause) + (f" ({hint})" if hint else "")
+_first_line = error_line
 
 
 def main(argv: Sequence[str] | None = None) -> int:

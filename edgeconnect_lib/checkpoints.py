@@ -56,6 +56,7 @@ __all__ = [
     "load_network",
     "CHECKPOINT_FORMAT",
     "atomic_write",
+    "check_write_target",
     "atomic_save",
     "new_file_mode",
     "write_error",
@@ -407,9 +408,12 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     A failed write (disk full, read-only filesystem, no permission) leaves ``path`` as it was, removes the
     temporary file and raises an ``OSError`` whose ``filename`` is ``path`` and whose ``strerror`` says why
     (PyTorch's zip writer reports a full disk as ``RuntimeError: [enforce fail at inline_container.cc]``;
-    that is translated too, see :func:`write_error`).
+    that is translated too, see :func:`write_error`). Refused before anything is written
+    (:func:`check_write_target`): a ``path`` that is a folder, one under a file, and an existing file that is
+    read-only (no write permission: a rename would replace it silently, a plain ``open`` would refuse).
     """
     path = Path(path)
+    check_write_target(path)
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -434,6 +438,28 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+    return path
+
+
+def check_write_target(path: str | os.PathLike) -> Path:
+    """Raise an ``OSError`` naming ``path`` (``filename``) and the cause when a file cannot be written there.
+
+    ``IsADirectoryError``: ``path`` is a folder; ``NotADirectoryError``: a part of its folder is a file;
+    ``PermissionError``: ``path`` exists and is read-only (no write bit, or no write access). Returns ``path``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "it is a folder, not a file: give a file name", str(path))
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, f"{parent} is a file, not a folder", str(path))
+            break
+    if path.is_file():
+        mode = path.stat().st_mode
+        if not mode & 0o222 or not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "the file is read-only (no write permission), so it is kept: make "
+                                  "it writable (chmod u+w) or choose another name", str(path))
     return path
 
 

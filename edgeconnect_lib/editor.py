@@ -25,7 +25,8 @@ Two layers:
 
 Points are ``(x, y)`` pixel coordinates (column, row), as mouse events give them; strokes are polylines.
 Files: ``save_edges`` writes an 8-bit PNG with 255 = edge, 0 = none, which is what ``python -m edgeconnect_lib
-inpaint --edges FILE`` reads (a pixel whose grey level is above one half is an edge).
+inpaint --edges FILE`` and ``load_edges`` read (:func:`edgeconnect_lib.masks.load_edge_map`: a single-channel binary
+file, a non-zero pixel is an edge; the one meaning of "edge" of the editor and the command line).
 """
 from __future__ import annotations
 
@@ -37,10 +38,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .checkpoints import atomic_write
+from .cli_files import check_image_array, encode_image, write_bytes
 from .edges import canny_edges
-from .images import load_image, rgb_to_gray, to_uint8
-from .masks import hole_ratio, save_mask
+from .images import rgb_to_gray, to_uint8
+from .masks import hole_ratio, load_edge_map
 from .metrics import to_gray
 
 __all__ = [
@@ -209,30 +210,37 @@ def _png_path(path: str | Path, what: str) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ValueError(f"{what} {path}: use a .png file (lossless: a JPEG would blur a 1-pixel edge)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _write_png(levels: np.ndarray, path: str | Path, what: str) -> Path:
+    """Write 8-bit ``levels`` as a PNG atomically (folders made as needed). A path that is a folder or lies under a
+    file, a read-only file or folder, a full disk: :class:`~edgeconnect_lib.cli_files.FileWriteError`, an
+    ``OSError`` whose message is one line naming the path, the cause and what to do; the earlier file is kept."""
+    return write_bytes(_png_path(path, what), lambda: encode_image(levels, ".png"), what)
 
 
 def save_edges(edges: np.ndarray, path: str | Path) -> Path:
     """Write an edge map as an 8-bit PNG, 255 = edge, 0 = none: the file ``inpaint --edges`` reads.
 
     Atomic (:func:`~edgeconnect_lib.checkpoints.atomic_write`): a failed save leaves an earlier file of that name
-    as it was, never half written."""
-    path = _png_path(path, "edge map")
-    picture = Image.fromarray(_bool_map(edges, "edges").astype(np.uint8) * 255)
-    return atomic_write(path, lambda f: picture.save(f, format="PNG"))
+    as it was, never half written; it raises an ``OSError`` with one clear line (see :func:`save_image`)."""
+    return _write_png(_bool_map(edges, "edges").astype(np.uint8) * 255, path, "edge map")
 
 
 def load_edges(path: str | Path) -> np.ndarray:
-    """Read an edge map file as the command line does (``inpaint --edges``): grey level above one half = edge."""
-    return load_image(path).mean(axis=2) > 0.5
+    """Read an edge map file as the command line does (``inpaint --edges``,
+    :func:`edgeconnect_lib.masks.load_edge_map`): a single-channel binary file, non-zero (above half its maximum)
+    = edge; a colour image or a photo is refused with a ``ValueError``."""
+    return load_edge_map(path)
 
 
 def save_image(image: np.ndarray, path: str | Path) -> Path:
-    """Write an RGB float image in [0, 1] as an 8-bit PNG (rounded to the nearest level), atomically."""
-    path = _png_path(path, "image")
-    picture = Image.fromarray(to_uint8(image))
-    return atomic_write(path, lambda f: picture.save(f, format="PNG"))
+    """Write an image as an 8-bit PNG, atomically: RGB (H x W x 3) or grey (H x W); floats in [0, 1] (rounded to
+    the nearest level) or ``uint8`` levels as they are. NaN or infinite values, or floats far outside [0, 1],
+    raise ``ValueError``; a failed write an ``OSError`` whose message is one line naming the path and the cause
+    (a folder, a path under a file, a read-only file or folder, a full disk); the earlier file is kept."""
+    return _write_png(check_image_array(image, "image"), path, "image")
 
 
 class EditFiles(NamedTuple):
@@ -396,7 +404,7 @@ class EdgeEdit:
         --mask --edges`` reads (see :meth:`cli_args`)."""
         folder = Path(folder)
         image = save_image(self.image, folder / f"{stem}.png")
-        mask = save_mask(self.mask, folder / f"{stem}_mask.png")
+        mask = _write_png(self.mask.astype(np.uint8) * 255, folder / f"{stem}_mask.png", "mask")  # as save_mask
         edges = save_edges(self.edges, folder / f"{stem}_edges.png")
         result = save_image(self.result.image, folder / f"{stem}_result.png") if self.result is not None else None
         return EditFiles(image, mask, edges, result)

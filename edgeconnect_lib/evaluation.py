@@ -41,6 +41,7 @@ import cv2
 import numpy as np
 
 from .blending import poisson_blend
+from .cli_files import CliError, FileGuard, describe_os_error, error_line, write_text
 from .course_data import course_images, data_dir
 from .data import center_square, list_image_files  # center_square: the evaluation view of InpaintingDataset
 from .edges import canny_edges
@@ -614,7 +615,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--methods", default="ours,ours_true_edges,telea,ns,mean",
                         help=f"comma-separated, from: {', '.join(METHOD_NAMES)}")
     parser.add_argument("--format", choices=("markdown", "csv"), default="markdown", help="table format")
-    parser.add_argument("--out", type=Path, default=None, help="also write the table to this file")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="also write the table to this file (.md, .csv or .txt; written atomically). It must not "
+                             "be an input (the checkpoint, a photo, the Inception file); an existing file is "
+                             "replaced only when it is a table an earlier evaluate wrote")
     parser.add_argument("--device", default="cpu", help="torch device of the pipeline (default: cpu)")
     parser.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
                         help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, about 2x faster; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
@@ -672,6 +676,7 @@ def run(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed {args.seed}: must be >= 0")
     paths = _photo_paths(args.photos)
+    _check_out(args, paths)
     ec = _load_pipeline(args.checkpoint, args.device, args.amp) if any(n.startswith("ours") for n in names) else None
     methods = build_methods(names, ec)
     eval_set = make_eval_set(paths, args.size, HOLE_BUCKETS, args.masks_per_bucket, args.seed)
@@ -690,9 +695,46 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "csv":
         print(_fid_line(fids), file=sys.stderr)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text)
+        write_text(args.out, text, "the table")
     return 0
+
+
+#: File endings ``evaluate --out`` writes a table to.
+TABLE_EXTENSIONS = (".md", ".csv", ".txt")
+
+
+def _is_table(path: Path) -> bool:
+    """Whether ``path`` holds a table that ``evaluate`` wrote (Markdown or CSV, by its first line)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return first.startswith("| hole ratio |") or first.startswith("method,bucket,")
+
+
+def _check_out(args: argparse.Namespace, photos: Sequence[Path]) -> None:
+    """Refuse, before any work, an ``--out`` that is an input or an existing file that is not an earlier table."""
+    if args.out is None:
+        return
+    guard = FileGuard()
+    checkpoint = args.checkpoint if args.checkpoint is not None else data_dir() / "checkpoints" / "edgeconnect.pt"
+    guard.add_input("--checkpoint", checkpoint)
+    guard.add_inputs("--photos", photos)
+    if args.photos not in ("test", "val", "heldout") and Path(args.photos).is_file():
+        guard.add_input("--photos", args.photos)
+    guard.add_input("--inception", inception_path_from_env(args.inception))
+    try:
+        out = guard.add_output("--out", args.out)
+    except CliError as err:
+        raise ValueError(str(err)) from None
+    if args.out.suffix.lower() not in TABLE_EXTENSIONS:
+        raise ValueError(f"--out {args.out}: give a table file name ending in {', '.join(TABLE_EXTENSIONS)}")
+    if out.is_dir():
+        raise ValueError(f"--out {args.out} is a folder: give a file name (e.g. {args.out / 'table.md'})")
+    if out.exists() and not _is_table(out):
+        raise ValueError(f"--out {args.out} exists and is not a table evaluate wrote: it is kept; choose another "
+                         "file name (or delete it first)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -703,9 +745,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(args)
     except (ValueError, FileNotFoundError, ImageReadError) as err:
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {error_line(err)}", file=sys.stderr)
         return 2
+    except OSError as err:  # a failed write: the path, the cause and what to do
+        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -6,18 +6,31 @@ Every image in the course is a ``float32`` NumPy array in [0, 1]: RGB images are
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-__all__ = ["load_image", "rgb_to_gray", "to_uint8", "ImageReadError", "IMAGE_EXTENSIONS"]
+__all__ = ["load_image", "rgb_to_gray", "to_uint8", "ImageReadError", "IMAGE_EXTENSIONS", "ImageInfo", "read_image_info",
+           "GREY_MODES", "LOSSY_EXTENSIONS"]
 
 #: File name endings treated as images when a folder is listed.
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
 
+#: Pillow modes of single-channel (grey) images, with or without alpha.
+GREY_MODES = ("1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
+
+#: Output file endings whose encoding changes pixels (JPEG, WebP): a result written so gets a note.
+LOSSY_EXTENSIONS = (".jpg", ".jpeg", ".webp")
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
-    """A float image in [0, 1] as 8-bit levels, rounded to the nearest (values outside [0, 1] are clipped)."""
+    """A float image in [0, 1] as 8-bit levels, rounded to the nearest (values outside [0, 1] are clipped).
+
+    A ``uint8`` array is already 8-bit levels: returned as it is (a copy), not read as values far above 1."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8:
+        return image.copy()
     return (np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
@@ -32,6 +45,28 @@ def _to_float(arr: np.ndarray) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.integer):
         return (arr.astype(np.float32) / float(np.iinfo(arr.dtype).max)).clip(0.0, 1.0)
     return np.clip(arr.astype(np.float32), 0.0, 1.0)
+
+
+class ImageInfo(NamedTuple):
+    """What an image file's header says: ``size`` (width, height), Pillow ``mode``, ``grey`` (single-channel
+    colour, e.g. ``L``, ``LA``, 16-bit grey) and ``alpha`` (an alpha channel or a transparent palette entry)."""
+
+    size: tuple[int, int]
+    mode: str
+    grey: bool
+    alpha: bool
+
+
+def read_image_info(path: str | Path) -> ImageInfo:
+    """The header of an image file (nothing decoded); :class:`ImageReadError` naming the file when unreadable."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            mode, size, info = im.mode, im.size, dict(im.info)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+        raise ImageReadError(f"cannot read image {path}: {err} (is the file corrupt or not an image?)") from err
+    alpha = mode in ("LA", "La", "PA", "RGBA", "RGBa") or "transparency" in info
+    return ImageInfo(size, mode, mode in GREY_MODES, alpha)
 
 
 def load_image(path: str | Path) -> np.ndarray:

@@ -44,6 +44,7 @@ __all__ = [
     "random_mask",
     "hole_ratio",
     "load_mask",
+    "load_edge_map",
     "save_mask",
     "example_mask_specs",
     "write_example_masks",
@@ -429,6 +430,7 @@ def random_mask(
 # mask files
 # ----------------------------------------------------------------------------------------------
 _SAVE_HINT = "save masks losslessly as PNG, 0 = known, 255 = hole"
+_EDGE_HINT = "save edge maps losslessly as single-channel PNG, 0 = no edge, 255 = edge"
 
 
 def _check_target_size(size) -> tuple[int, int] | None:
@@ -468,10 +470,29 @@ def load_mask(path: str | Path, size: int | tuple[int, int] | None = None) -> np
     ``size``: ``None`` keeps the file's size, an ``int`` gives a square, ``(height, width)`` a
     rectangle. A missing file raises ``FileNotFoundError``.
     """
+    return _load_binary_map(path, size, "mask", "hole", _SAVE_HINT)
+
+
+def load_edge_map(path: str | Path) -> np.ndarray:
+    """Read an edge map file as a bool array ``H x W`` (True = edge): the one meaning of "edge" of the command line
+    (``inpaint --edges``, ``--save-edges``) and the editor (:func:`edgeconnect_lib.editor.load_edges` /
+    ``save_edges``).
+
+    The rules of :func:`load_mask`: a single-channel (or grey) binary file whose non-zero pixels are the edges
+    (precisely: above half the file's maximum, so 0/1, 0/100 and 0/255 files all work; ``save_edges`` and
+    ``--save-edges`` write 0 / 255); refused with a ``ValueError`` naming the file: a colour image, a photo or
+    lossy JPEG (more than 2% grey pixels), transparency, an unreadable file. A missing file raises
+    ``FileNotFoundError``.
+    """
+    return _load_binary_map(path, None, "edge map", "edge", _EDGE_HINT)
+
+
+def _load_binary_map(path: str | Path, size, what: str, meaning: str, hint: str) -> np.ndarray:
+    """The reader behind :func:`load_mask` and :func:`load_edge_map` (``what``: the file's kind in messages)."""
     path = Path(path)
     target = _check_target_size(size)
     if not path.is_file():
-        raise FileNotFoundError(f"mask file not found: {path} (check the path; masks are PNGs, 0 = known, 255 = hole)")
+        raise FileNotFoundError(f"{what} file not found: {path} (check the path; {hint})")
     try:
         with Image.open(path) as im:
             im.load()
@@ -486,10 +507,10 @@ def load_mask(path: str | Path, size: int | tuple[int, int] | None = None) -> np
                 im = im.convert("L")
                 mode = "L"
             elif mode not in ("L", "LA", "RGB", "RGBA", "I", "I;16", "I;16B", "I;16L", "I;16N"):
-                raise ValueError(f"mask file {path} has image mode {mode!r}, which is not a mask; {_SAVE_HINT}")
+                raise ValueError(f"{what} file {path} has image mode {mode!r}, which is not a {what}; {hint}")
             arr = np.asarray(im)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(f"cannot read mask file {path}: {err}; {_SAVE_HINT}") from err
+        raise ValueError(f"cannot read {what} file {path}: {err}; {hint}") from err
 
     if arr.ndim == 3:
         n_channels = arr.shape[2]
@@ -497,19 +518,19 @@ def load_mask(path: str | Path, size: int | tuple[int, int] | None = None) -> np
             alpha = arr[..., -1]
             if np.any(alpha < np.iinfo(arr.dtype).max):
                 raise ValueError(
-                    f"mask file {path} has transparency (an alpha channel below 255): it is ambiguous whether "
-                    f"the hole is the transparent or the painted part; flatten it and {_SAVE_HINT}"
+                    f"{what} file {path} has transparency (an alpha channel below 255): it is ambiguous whether "
+                    f"the {meaning} is the transparent or the painted part; flatten it and {hint}"
                 )
             arr = arr[..., :-1]
             n_channels -= 1
         if n_channels == 3:
             if not (np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])):
                 raise ValueError(
-                    f"mask file {path} is a colour image (its 3 channels differ), not a mask; {_SAVE_HINT}"
+                    f"{what} file {path} is a colour image (its 3 channels differ), not a {what}; {hint}"
                 )
         arr = arr[..., 0]
     if arr.ndim != 2:
-        raise ValueError(f"mask file {path} has shape {arr.shape}, expected a single-channel image; {_SAVE_HINT}")
+        raise ValueError(f"{what} file {path} has shape {arr.shape}, expected a single-channel image; {hint}")
 
     values = arr.astype(np.int64)
     vmax = int(values.max())
@@ -519,10 +540,10 @@ def load_mask(path: str | Path, size: int | tuple[int, int] | None = None) -> np
         grey = np.count_nonzero((values > tol) & (values < vmax - tol))
         if grey > MAX_GREY_FRACTION * values.size:
             raise ValueError(
-                f"mask file {path} is not a binary mask: {100.0 * grey / values.size:.1f}% of its pixels are "
-                f"grey (neither near 0 nor near {vmax}; a lossy JPEG?); {_SAVE_HINT}"
+                f"{what} file {path} is not a binary {what}: {100.0 * grey / values.size:.1f}% of its pixels are "
+                f"grey (neither near 0 nor near {vmax}; a lossy JPEG?); {hint}"
             )
-    mask = values * 2 > vmax  # hole = above half the maximum (= non-zero for a binary file)
+    mask = values * 2 > vmax  # hole / edge = above half the maximum (= non-zero for a binary file)
 
     if target is not None and target != mask.shape:
         th, tw = target

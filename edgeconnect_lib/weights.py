@@ -37,6 +37,7 @@ import hashlib
 import html
 import http.client
 import http.cookiejar
+import math
 import os
 import re
 import shutil
@@ -716,12 +717,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help=f"a mirror serving <base>/{VGG19_FILENAME} and <base>/{AUTHORS_ZIP.filename} "
                              f"(or ${ENV_BASE_URL})")
     parser.add_argument("--force", action="store_true", help="download again even if verified files are present")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the server (default 60)")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds to wait for the server, a positive finite number (default 60)")
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
-    """``download``: fetch, verify, print one line per file; a failure prints ``error: ...`` and returns 1."""
+    """``download``: fetch, verify, print one line per file; a failure prints ``error: ...`` and returns 1.
+    A bad ``--timeout`` (0, negative, not finite) raises ``ValueError`` (a usage error: exit status 2)."""
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise ValueError(f"--timeout {args.timeout:g}: must be a positive, finite number of seconds (e.g. 60)")
     try:
         fetched = download(args.what, dest=args.dest, url=args.url, base_url=args.base_url, force=args.force,
                            timeout=args.timeout, log=lambda s: print(s, flush=True))

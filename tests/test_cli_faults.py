@@ -285,3 +285,205 @@ def test_warnings_for_an_all_hole_mask_and_a_tiny_image(run, tmp_path, capsys):
     Image.fromarray(np.zeros((1, 1), np.uint8)).save(tmp_path / "dot_mask.png")
     assert main(_inpaint(run, dot, tmp_path / "dot_mask.png", tmp_path / "d.png")) == 0
     assert "smaller than the networks' minimum of 16 px" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------------------------------- 8. issue 20
+def _evaluate(run, out, *extra) -> list[str]:
+    return ["evaluate", "--checkpoint", str(run["ei"]), "--photos", str(run["photos"]), "--methods", "mean",
+            "--masks-per-bucket", "1", "--size", "32", "--out", str(out), *extra]
+
+
+def test_evaluate_out_never_replaces_an_input_or_a_file_that_is_not_a_table(run, tmp_path, capsys):
+    """Case 1: --out = the checkpoint (also through a symlink or ..), a photo, a non-table file: one line, kept."""
+    ckpt = list_checkpoints(run["ei"])[-1]
+    photo = run["photos"] / "a.png"
+    before = {p: p.read_bytes() for p in (ckpt, photo)}
+    link = tmp_path / "link.pt"
+    link.symlink_to(ckpt)
+    for out in (ckpt, link, run["photos"] / ".." / "photos" / "a.png"):
+        err = _error(["evaluate", "--checkpoint", str(ckpt), "--photos", str(run["photos"]), "--methods", "mean",
+                      "--masks-per-bucket", "1", "--size", "32", "--out", str(out)], capsys)
+        assert "is the input file of" in err and "--out" in err
+    notes = tmp_path / "notes.md"
+    notes.write_text("# my notes\n")
+    assert "is not a table evaluate wrote" in _error(_evaluate(run, notes), capsys)
+    assert notes.read_text() == "# my notes\n"
+    assert ".md, .csv, .txt" in _error(_evaluate(run, tmp_path / "table.png"), capsys)
+    assert {p: p.read_bytes() for p in before} == before
+    table = tmp_path / "table.md"
+    assert main(_evaluate(run, table)) == 0  # a new table, then an earlier table replaced
+    assert table.read_text().startswith("| hole ratio |")
+    assert main(_evaluate(run, table, "--seed", "1")) == 0
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def _edges_file(path: Path, level: int, h: int = 40, w: int = 44) -> Path:
+    e = np.zeros((h, w), np.uint8)
+    e[5:h - 5, w // 2] = level
+    e[12, 2:w - 4] = level
+    Image.fromarray(e).save(path)
+    return path
+
+
+def test_edge_maps_have_one_meaning_and_are_checked_like_masks(run, tmp_path, capsys):
+    """Case 5: 0/1, 0/100 and 0/255 edge maps are the same edges (non-zero = edge, as masks); a colour photo, a
+    wrong size and an unreadable file are one line each."""
+    from edgeconnect_lib.editor import load_edges
+
+    one, mask = run["photos"] / "a.png", run["masks"] / "a.png"
+    results = []
+    for level in (1, 100, 255):
+        edges = _edges_file(tmp_path / f"e{level}.png", level)
+        assert load_edges(edges).sum() == 30 + 38 - 1
+        out = tmp_path / f"r{level}.png"
+        assert main(_inpaint(run, one, mask, out, "--edges", str(edges), "--amp", "off")) == 0
+        results.append(np.asarray(Image.open(out)))
+    assert np.array_equal(results[0], results[2]) and np.array_equal(results[1], results[2])
+    err = _error(_inpaint(run, one, mask, tmp_path / "x.png", "--edges", str(run["photos"] / "b.png")), capsys)
+    assert "edge map file" in err and "colour image" in err
+    err = _error(_inpaint(run, one, mask, tmp_path / "x.png", "--edges", str(_edges_file(tmp_path / "s.png", 255,
+                                                                                          20, 20))), capsys)
+    assert "edge map" in err and "20x20" in err and "must have the image's size" in err
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG not really")
+    assert "cannot read edge map file" in _error(_inpaint(run, one, mask, tmp_path / "x.png", "--edges",
+                                                          str(tmp_path / "bad.png")), capsys)
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_train_out_inside_the_data_folder_is_refused(run, tmp_path, capsys):
+    """Case 6: samples written into --data would be read as photos on --resume."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in "abcd":
+        _photo(data / f"{name}.png", 40, 44)
+    for out in (data, data / "run", data / "sub" / ".." / "run2"):
+        err = _error(["train", "--stage", "edge", "--data", str(data), "--out", str(out), *TRAIN], capsys)
+        assert "inside the training data folder" in err
+    assert sorted(p.name for p in data.iterdir()) == ["a.png", "b.png", "c.png", "d.png"]
+    glob = str(data / "*.png")  # a glob of the folder's own files: a sub-folder is not read, the folder is
+    assert "inside the training data folder" in _error(["train", "--stage", "edge", "--data", glob, "--out",
+                                                        str(data), *TRAIN], capsys)
+
+
+def test_save_edges_then_edges_is_an_exact_round_trip(run, tmp_path, monkeypatch):
+    """Case 7: the edges G_inpaint got in run 1 are the file's edges in run 2, pixel for pixel, and so is the
+    result (also through --max-side)."""
+    from edgeconnect_lib.masks import load_edge_map
+    from edgeconnect_lib.models import EdgeConnect
+
+    seen: list = []
+    real = EdgeConnect.inpaint
+
+    def spy(self, image, mask, edges=None, **kw):
+        seen.append(None if edges is None else np.asarray(edges).copy())
+        return real(self, image, mask, edges=edges, **kw)
+
+    monkeypatch.setattr(EdgeConnect, "inpaint", spy)
+    one, mask = run["photos"] / "c.png", run["masks"] / "c.png"
+    for extra in ([], ["--max-side", "32"]):
+        seen.clear()
+        first, second = tmp_path / "first.png", tmp_path / "second.png"
+        assert main(_inpaint(run, one, mask, first, "--save-edges", *extra)) == 0
+        used = seen[-1]
+        saved = tmp_path / "first_edges.png"
+        assert used is not None and used.dtype == bool and np.array_equal(load_edge_map(saved), used)
+        assert main(_inpaint(run, one, mask, second, "--edges", str(saved), *extra)) == 0
+        assert np.array_equal(seen[-1], used)
+        assert np.array_equal(np.asarray(Image.open(first)), np.asarray(Image.open(second)))
+
+
+def test_grey_in_grey_out_and_notes_for_alpha_and_lossy_formats(run, tmp_path, capsys):
+    """Case 8."""
+    mask = run["masks"] / "a.png"
+    hole = np.asarray(Image.open(mask)) > 0
+    grey = np.asarray(Image.open(run["photos"] / "a.png").convert("L"))
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    assert main(_inpaint(run, tmp_path / "grey.png", mask, tmp_path / "g.png")) == 0
+    with Image.open(tmp_path / "g.png") as im:
+        assert im.mode == "L"
+        res = np.asarray(im)
+    assert np.array_equal(res[~hole], grey[~hole])
+    rgba = np.dstack([np.asarray(Image.open(run["photos"] / "a.png")), np.full((40, 44), 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "rgba.png")
+    capsys.readouterr()
+    assert main(_inpaint(run, tmp_path / "rgba.png", mask, tmp_path / "r.png")) == 0
+    assert "note: rgba.png has an alpha channel: it is composited on white" in capsys.readouterr().out
+    assert Image.open(tmp_path / "r.png").mode == "RGB"
+    for name in ("r.jpg", "r.webp"):
+        assert main(_inpaint(run, run["photos"] / "a.png", mask, tmp_path / name)) == 0
+        out = capsys.readouterr().out
+        src = np.asarray(Image.open(run["photos"] / "a.png"), dtype=np.int16)
+        got = np.asarray(Image.open(tmp_path / name).convert("RGB"), dtype=np.int16)
+        worst = int(np.abs(got - src).max(axis=2)[~hole].max())
+        assert f"note: {name}: {Path(name).suffix} is a lossy format: known pixels differ from the input by up to " \
+               f"{worst} levels" in out and worst > 0
+    assert main(_inpaint(run, run["photos"] / "a.png", mask, tmp_path / "p.png")) == 0
+    assert "note:" not in capsys.readouterr().out  # lossless, opaque, colour: nothing to say
+
+
+def test_conflicting_or_mistyped_options_are_refused(run, tmp_path, capsys):
+    """Case 9 (EdgeConnect): --checkpoint with --edge/--inpaint-checkpoint; --set against --stage; --set types."""
+    one, mask = run["photos"] / "a.png", run["masks"] / "a.png"
+    for option in ("--edge-checkpoint", "--inpaint-checkpoint"):
+        err = _error(_inpaint(run, one, mask, tmp_path / "x.png", option, str(run["ei"])), capsys)
+        assert f"--checkpoint and {option} both name the model" in err
+    train = ["train", "--data", str(run["photos"]), "--out", str(tmp_path / "r"), *TRAIN]
+    err = _error([*train, "--stage", "inpaint", "--set", "stage=joint"], capsys)
+    assert "--set stage=joint conflicts with --stage inpaint" in err
+    err = _error([*train, "--stage", "edge", "--lr", "0.001", "--set", "lr=0.01"], capsys)
+    assert "conflicts with --lr 0.001" in err
+    for item, expected in (("colour_reference=maybe", "colour_reference expects true or false"),
+                           ("colour_reference=1", "colour_reference expects true or false"),
+                           ("lr=abc", "lr expects a number"), ("seam_width=2.5", "seam_width expects an integer"),
+                           ("lr_milestones=[1.5]", "lr_milestones expects a list of integers"),
+                           ("hole_range=0.3", "hole_range expects a list of numbers")):
+        assert expected in _error([*train, "--stage", "edge", "--set", item], capsys)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-1"])
+def test_max_megapixels_must_be_positive_and_finite(run, tmp_path, capsys, value):
+    """Case 12."""
+    err = _error(_inpaint(run, run["photos"] / "a.png", run["masks"] / "a.png", tmp_path / "x.png",
+                          "--max-megapixels", value), capsys)
+    assert f"--max-megapixels {float(value)}" in err and "positive" in err
+
+
+def test_folder_inputs_are_all_checked_before_any_result_is_written(run, tmp_path, capsys):
+    """Case 13: a truncated image, an unreadable mask and a wrong-size edge map stop the batch up front, listed;
+    --skip-bad inpaints the others and lists the skipped ones."""
+    A, M, E = tmp_path / "A", tmp_path / "M", tmp_path / "E"
+    for d in (A, M, E):
+        d.mkdir()
+    for name in "abcd":
+        _photo(A / f"{name}.png", 40, 44)
+        _mask(M / f"{name}.png", 40, 44)
+        _edges_file(E / f"{name}.png", 255)
+    (A / "b.png").write_bytes((A / "b.png").read_bytes()[:200])  # truncated
+    (M / "c.png").write_text("not a png")
+    _edges_file(E / "d.png", 255, 30, 30)
+    out = tmp_path / "out"
+    err = _error(_inpaint(run, A, M, out, "--edges", str(E)), capsys)
+    assert "3 of 4 images cannot be inpainted (nothing was written)" in err
+    assert all(s in err for s in ("b.png", "c.png", "d.png is 30x30", "--skip-bad"))
+    assert not out.exists()
+    assert main(_inpaint(run, A, M, out, "--edges", str(E), "--skip-bad")) == 0
+    printed = capsys.readouterr().out
+    assert "note: skipped 3 of 4 images (--skip-bad)" in printed and "b.png" in printed
+    assert [p.name for p in out.iterdir()] == ["a.png"]
+
+
+def test_download_timeout_must_be_positive(capsys):
+    """Case 14 (download): refused before any network access."""
+    for value in ("0", "-1", "nan"):
+        assert "--timeout" in _error(["download", "vgg19", "--timeout", value], capsys)
+
+
+def test_a_read_only_result_is_not_silently_replaced(run, tmp_path, capsys):
+    """Case 14: a chmod-444 output: one line (exit 1), the file kept."""
+    out = tmp_path / "r.png"
+    out.write_bytes(b"keep me")
+    out.chmod(0o444)
+    err = _error(_inpaint(run, run["photos"] / "a.png", run["masks"] / "a.png", out), capsys, code=1)
+    assert f"{out}: the file is read-only" in err
+    assert out.read_bytes() == b"keep me"

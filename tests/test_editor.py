@@ -311,3 +311,74 @@ def test_saving_is_atomic_a_failed_save_keeps_the_earlier_file(tmp_path, monkeyp
         save_image(np.zeros((8, 8, 3), np.float32), image_path)
     assert (path.read_bytes(), image_path.read_bytes()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["edges.png", "image.png"]  # no temporary file left
+
+
+# ---------------------------------------------------------------------------------------------------------
+# issue 20: saving arrays of any kind, and failures as one clear line
+# ---------------------------------------------------------------------------------------------------------
+def test_save_image_takes_uint8_levels_and_refuses_nan(tmp_path):
+    """Case 10: a uint8 array is 8-bit levels (not a 99.5%-white picture); NaN is refused, not made black."""
+    from PIL import Image
+
+    from edgeconnect_lib.editor import save_image
+
+    levels = (np.arange(8 * 8 * 3) % 256).astype(np.uint8).reshape(8, 8, 3)
+    assert np.array_equal(np.asarray(Image.open(save_image(levels, tmp_path / "u8.png"))), levels)
+    grey = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    assert Image.open(save_image(grey, tmp_path / "grey.png")).mode == "L"
+    bad = np.full((8, 8, 3), 0.5, np.float32)
+    bad[2, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        save_image(bad, tmp_path / "nan.png")
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
+        save_image(levels.astype(np.float32), tmp_path / "f255.png")
+    assert not (tmp_path / "nan.png").exists() and not (tmp_path / "f255.png").exists()
+
+
+def test_edge_files_of_any_binary_level_are_read_as_edges(tmp_path):
+    """Case 5 (editor): one meaning of "edge" with the command line: non-zero pixels of a binary grey file."""
+    from PIL import Image
+
+    edges = edge_line((20, 30), [(0, 0), (29, 19)])
+    for level in (1, 100, 255):
+        Image.fromarray(edges.astype(np.uint8) * level).save(tmp_path / f"e{level}.png")
+        assert np.array_equal(load_edges(tmp_path / f"e{level}.png"), edges)
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.random((20, 30, 3)) * 255).astype(np.uint8)).save(tmp_path / "photo.png")
+    with pytest.raises(ValueError, match="edge map file .* is a colour image"):
+        load_edges(tmp_path / "photo.png")
+
+
+def test_saving_to_a_folder_under_a_file_or_read_only_is_one_clear_line(photo, tmp_path, monkeypatch):
+    """Case 14 (editor): an OSError whose message names the path and the cause, on one line."""
+    import errno
+
+    from edgeconnect_lib import checkpoints as ckpt_mod
+    from edgeconnect_lib.editor import save_image
+
+    image = np.full((8, 8, 3), 0.5, np.float32)
+    (tmp_path / "dir.png").mkdir()
+    with pytest.raises(OSError) as info:
+        save_image(image, tmp_path / "dir.png")
+    assert str(info.value) == f"cannot save image: {tmp_path / 'dir.png'}: it is a folder, not a file: give a file name"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError) as info:
+        EdgeEdit(photo, _hole()).save(tmp_path / "file" / "sub", "lady")
+    line = str(info.value)
+    assert "\n" not in line and f"{tmp_path / 'file'} is a file, not a folder" in line and "[Errno" not in line
+    ro = tmp_path / "ro.png"
+    ro.write_bytes(b"old")
+    ro.chmod(0o444)
+    with pytest.raises(OSError, match="the file is read-only") as info:
+        save_edges(np.zeros((8, 8), bool), ro)
+    assert info.value.errno == errno.EACCES and "\n" not in str(info.value)
+    assert ro.read_bytes() == b"old"
+
+    def read_only_folder(*args, **kwargs):  # what mkstemp raises in a folder without write permission
+        raise PermissionError(errno.EACCES, "Permission denied", kwargs.get("dir"))
+
+    monkeypatch.setattr(ckpt_mod.tempfile, "mkstemp", read_only_folder)
+    with pytest.raises(OSError) as info:
+        save_image(image, tmp_path / "new.png")
+    assert str(info.value) == (f"cannot save image: {tmp_path / 'new.png'}: Permission denied (no permission: check "
+                               "the permissions of the file and its folder, or write elsewhere)")
