@@ -97,7 +97,12 @@ Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 #: The scores of :func:`score`, and whether higher is better.
 METRICS: dict[str, bool] = {"psnr": True, "ssim": True, "l1": False}
-_METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1"}
+#: The structure measure, added to :data:`METRICS`' scores by ``evaluate(..., edge_f1=True)`` (the command line).
+STRUCTURE_METRICS: dict[str, bool] = {"edge_f1": True}
+_METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1", "edge_f1": "edge F1"}
+_UNITS = {"psnr": "dB"}
+#: Tolerance (pixels, Chebyshev distance) within which a Canny edge of a result matches one of the photo.
+EDGE_TOLERANCE = 1
 
 #: Method names the command line knows (see :func:`build_methods`).
 METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "mean", "ours_poisson")
@@ -344,10 +349,44 @@ def hole_bbox_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> fl
     return float(structural_similarity(p, t, channel_axis=-1, data_range=1.0))
 
 
-def score(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
-    """``{"psnr", "ssim", "l1"}`` of one result, all inside the hole."""
-    return {"psnr": hole_psnr(pred, target, mask), "ssim": hole_bbox_ssim(pred, target, mask),
-            "l1": hole_l1(pred, target, mask)}
+def hole_edge_f1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, sigma: float = 2.0,
+                 tolerance: int = EDGE_TOLERANCE) -> float:
+    """Structure inside the hole: F1 of the Canny edges of ``pred`` against those of ``target``, hole pixels only.
+
+    Canny (``edges.canny_edges``, ``sigma``, the labels' detector) runs on each whole gray image; an edge pixel of
+    ``pred`` in the hole is a true positive when an edge of ``target`` lies within ``tolerance`` px (Chebyshev),
+    and an edge of ``target`` in the hole is found when one of ``pred`` lies that close. ``precision = TP / |pred
+    edges in hole|``, ``recall = found / |target edges in hole|``, ``F1 = 2PR / (P + R)``. A hole with no edge in
+    either is 1 (nothing to draw, nothing drawn); edges in only one of them give 0. PSNR and SSIM reward a smooth
+    fill; this measures whether the lines that cross the hole were drawn.
+    """
+    import cv2
+
+    hole = np.asarray(mask) != 0
+    _hole_pixels(pred, target, mask)  # checks shapes and a non-empty hole
+    e_pred = canny_edges(rgb_to_gray(np.clip(np.asarray(pred, np.float32), 0, 1)), sigma=sigma)
+    e_true = canny_edges(rgb_to_gray(np.clip(np.asarray(target, np.float32), 0, 1)), sigma=sigma)
+    kernel = np.ones((2 * tolerance + 1, 2 * tolerance + 1), np.uint8)
+    near_true = cv2.dilate(e_true.astype(np.uint8), kernel) > 0
+    near_pred = cv2.dilate(e_pred.astype(np.uint8), kernel) > 0
+    drawn, wanted = e_pred & hole, e_true & hole
+    if not drawn.any() and not wanted.any():
+        return 1.0
+    if not drawn.any() or not wanted.any():
+        return 0.0
+    precision = float((drawn & near_true).sum()) / float(drawn.sum())
+    recall = float((wanted & near_pred).sum()) / float(wanted.sum())
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def score(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, edge_f1: bool = False) -> dict[str, float]:
+    """``{"psnr", "ssim", "l1"}`` of one result, all inside the hole; with ``edge_f1``, also ``"edge_f1"``
+    (:func:`hole_edge_f1`)."""
+    scores = {"psnr": hole_psnr(pred, target, mask), "ssim": hole_bbox_ssim(pred, target, mask),
+              "l1": hole_l1(pred, target, mask)}
+    if edge_f1:
+        scores["edge_f1"] = hole_edge_f1(pred, target, mask)
+    return scores
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -357,12 +396,13 @@ def evaluate(
     methods: Mapping[str, Method],
     eval_set: Sequence[EvalItem],
     outputs: dict[str, list[np.ndarray]] | None = None,
+    edge_f1: bool = False,
 ) -> list[dict[str, Any]]:
     """Run every method on every item; one row per (method, item).
 
     A row: ``method``, ``photo``, ``bucket`` (label, e.g. ``"10-20%"``), ``k``, ``hole_ratio``, ``psnr``,
-    ``ssim``, ``l1``. Pass a dict as ``outputs`` to keep each method's composites (in item order), e.g. for
-    :func:`fid`.
+    ``ssim``, ``l1`` (and ``edge_f1`` with ``edge_f1=True``). Pass a dict as ``outputs`` to keep each method's
+    composites (in item order), e.g. for :func:`fid`.
     """
     if not methods:
         raise ValueError("evaluate: no methods given")
@@ -375,11 +415,16 @@ def evaluate(
                 raise ValueError(f"method {name!r} returned shape {result.shape} for an image {item.image.shape}")
             row = {"method": name, "photo": item.name, "bucket": bucket_label(item.bucket), "k": item.k,
                    "hole_ratio": float(item.mask.mean())}
-            row.update(score(result, item.image, item.mask))
+            row.update(score(result, item.image, item.mask, edge_f1))
             rows.append(row)
             if kept is not None:
                 kept.append(result)
     return rows
+
+
+def _metrics_in(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The metrics the rows hold: :data:`METRICS`, then the :data:`STRUCTURE_METRICS` present in every row."""
+    return list(METRICS) + [m for m in STRUCTURE_METRICS if rows and all(m in r for r in rows)]
 
 
 def summarize(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -398,7 +443,7 @@ def summarize(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             if not group:
                 continue
             entry: dict[str, Any] = {"method": method, "bucket": bucket, "n": len(group)}
-            entry.update({m: float(np.mean([r[m] for r in group])) for m in METRICS})
+            entry.update({m: float(np.mean([r[m] for r in group])) for m in _metrics_in(group)})
             summary.append(entry)
     return summary
 
@@ -460,8 +505,10 @@ def _fmt(metric: str, value: float | None) -> str:
     return f"{value:.2f}" if metric == "psnr" else f"{value:.3f}" if metric == "ssim" else f"{value:.4f}"
 
 
-def to_markdown(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str] = tuple(METRICS)) -> str:
-    """A markdown table: one row per hole-ratio bucket, one column per (metric, method)."""
+def to_markdown(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str] | None = None) -> str:
+    """A markdown table: one row per hole-ratio bucket, one column per (metric, method); ``metrics``: by default
+    :data:`METRICS` and the structure metrics the summary holds."""
+    metrics = _metrics_in(summary) if metrics is None else metrics
     methods, buckets, cell = _grid(summary)
     header = ["hole ratio", "n"] + [f"{_METRIC_TITLES[m]} {meth}" for m in metrics for meth in methods]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -473,13 +520,51 @@ def to_markdown(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str] = t
 
 
 def to_csv(summary: Sequence[Mapping[str, Any]]) -> str:
-    """CSV, one line per (method, bucket): ``method,bucket,n,psnr,ssim,l1``."""
+    """CSV, one line per (method, bucket): ``method,bucket,n,psnr,ssim,l1`` (``,edge_f1`` when scored)."""
+    metrics = _metrics_in(summary)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["method", "bucket", "n", *METRICS])
+    writer.writerow(["method", "bucket", "n", *metrics])
     for s in summary:
-        writer.writerow([s["method"], s["bucket"], s["n"], *(f"{s[m]:.6g}" for m in METRICS)])
+        writer.writerow([s["method"], s["bucket"], s["n"], *(f"{s[m]:.6g}" for m in metrics)])
     return buf.getvalue()
+
+
+def comparison_pairs(methods: Sequence[str]) -> list[tuple[str, str]]:
+    """The comparisons the command line prints for the methods of a run: each of ours against each classical
+    method (Telea, Navier-Stokes), and G2 with true edges or G1's edges against no edges (the paper's ablation)."""
+    ours = [m for m in methods if m.startswith("ours")]
+    pairs = [(m, b) for m in ours if m != "ours_no_edges" for b in ("telea", "ns") if b in methods]
+    pairs += [(m, "ours_no_edges") for m in ("ours_true_edges", "ours") if m in methods and "ours_no_edges" in methods]
+    return pairs
+
+
+def comparison_lines(rows: Sequence[Mapping[str, Any]], pairs: Sequence[tuple[str, str]] | None = None,
+                     seed: int = 0) -> str:
+    """The course's statistics rule (:mod:`edgeconnect_lib.bootstrap`) on per-sample rows of :func:`evaluate`:
+    for each pair and metric, the mean difference per bucket with its paired bootstrap 95% interval and the
+    verdict ("better", "worse", "no clear difference"); L1 is lower-is-better. One line per (pair, metric)."""
+    from .bootstrap import compare_methods, format_comparison
+
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    pairs = comparison_pairs(methods) if pairs is None else pairs
+    per_bucket: dict[str, int] = {}
+    for r in rows:
+        if r["method"] == methods[0]:
+            per_bucket[r["bucket"]] = per_bucket.get(r["bucket"], 0) + 1
+    if pairs and min(per_bucket.values()) < 2:
+        return ("(no intervals: a bucket holds a single sample; use more photos or --masks-per-bucket 2 for the "
+                "paired bootstrap)")
+    lines = []
+    for method, baseline in pairs:
+        mine = [r for r in rows if r["method"] in (method, baseline)]
+        for metric in _metrics_in(mine):
+            higher = {**METRICS, **STRUCTURE_METRICS}[metric]
+            found = compare_methods(mine, method, baseline, metric, higher_is_better=higher, seed=seed)
+            digits = 2 if metric == "psnr" else 3 if metric in ("ssim", "edge_f1") else 4
+            cells = [f"{bucket} {format_comparison(c, _UNITS.get(metric, ''), digits)}" for bucket, c in found.items()]
+            lines.append(f"{method} - {baseline}, {_METRIC_TITLES[metric]}: " + "; ".join(cells))
+    return "\n".join(lines)
 
 
 def wins(summary: Sequence[Mapping[str, Any]], ours: str = "ours", baseline: str = "telea") -> dict[str, dict[str, bool]]:
@@ -655,13 +740,15 @@ def _fid_line(fids: Mapping[str, FIDResult]) -> str:
     return "FID: " + ", ".join(f"{m} {label}" for m, label in labels.items())
 
 
-def _report(summary: list[dict[str, Any]], fids: Mapping[str, FIDResult], fmt: str) -> str:
+def _report(summary: list[dict[str, Any]], fids: Mapping[str, FIDResult], fmt: str,
+            rows: Sequence[Mapping[str, Any]] = ()) -> str:
     if fmt == "csv":
         return to_csv(summary)
     text = to_markdown(summary)
-    methods = list(dict.fromkeys(s["method"] for s in summary))
-    if "ours" in methods and "telea" in methods:
-        text += "\n\n" + verdict(summary)
+    compared = comparison_lines(rows) if rows else ""
+    if compared:
+        text += ("\n\nDifferences per bucket, paired over the same photos and holes, with paired bootstrap 95% "
+                 "intervals (better / worse only when the interval excludes 0):\n" + compared)
     return text + "\n\n" + _fid_line(fids) + "\n"
 
 
@@ -686,11 +773,12 @@ def run(args: argparse.Namespace) -> int:
     path = inception_path_from_env(args.inception)
     model = load_inception(path, args.device) if path is not None and path.is_file() else None
     outputs: dict[str, list[np.ndarray]] | None = {} if model is not None else None
-    summary = summarize(evaluate(methods, eval_set, outputs))
+    rows = evaluate(methods, eval_set, outputs, edge_f1=True)
+    summary = summarize(rows)
     real = [item.image for item in eval_set]
     fids = {m: fid(real, outputs[m], model=model) if outputs is not None else fid(real, [], path)
             for m in names}
-    text = _report(summary, fids, args.format)
+    text = _report(summary, fids, args.format, rows)
     print(text, end="")
     if args.format == "csv":
         print(_fid_line(fids), file=sys.stderr)

@@ -295,7 +295,7 @@ def test_main_csv_with_the_pipeline(capsys, tmp_path, tiny_pipeline):
     assert ev.main(["--photos", str(photos), "--checkpoint", str(ckpt), "--size", "32",
                     "--masks-per-bucket", "1", "--methods", "ours,ours_true_edges,ns", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "method,bucket,n,psnr,ssim,l1"
+    assert lines[0] == "method,bucket,n,psnr,ssim,l1,edge_f1"
     assert len(lines) == 1 + 3 * (len(HOLE_BUCKETS) + 1)
     assert {line.split(",")[0] for line in lines[1:]} == {"ours", "ours_true_edges", "ns"}
 
@@ -345,3 +345,48 @@ def test_edge_distance_and_distance_profile_locate_the_error():
         edge_distance(np.ones((4, 4), bool))
     with pytest.raises(ValueError, match="2 outputs for 1 items"):
         distance_profile({"x": [image, image]}, [item])
+
+
+# ------------------------------------------------------------------------------------------------------------
+# In-hole edge F1 and the bootstrap comparisons of the command line
+# ------------------------------------------------------------------------------------------------------------
+def _striped(size: int = 64, period: int = 16) -> np.ndarray:
+    x = np.zeros((size, size, 3), np.float32)
+    for start in range(0, size, period):
+        x[:, start:start + period // 2] = 1.0  # vertical bars: strong vertical edges
+    return x
+
+
+def test_hole_edge_f1_known_cases():
+    from edgeconnect_lib.evaluation import hole_edge_f1
+
+    photo = _striped()
+    hole = np.zeros((64, 64), bool)
+    hole[16:48, 16:48] = True
+    assert hole_edge_f1(photo, photo, hole) == 1.0  # the photo itself
+    flat = photo.copy()
+    flat[hole] = 0.5  # a smooth fill: no line is drawn inside (only the hole's outline, a seam, has edges)
+    assert hole_edge_f1(flat, photo, hole) < 0.5
+    shifted = np.roll(photo, 1, axis=1)  # every line 1 px off: within the tolerance
+    assert hole_edge_f1(shifted, photo, hole) > 0.9
+    far = np.roll(photo, 4, axis=1)  # 4 px off: not the same lines
+    assert hole_edge_f1(far, photo, hole) < 0.2
+    grey = np.full_like(photo, 0.3)
+    assert hole_edge_f1(grey, grey, hole) == 1.0  # nothing to draw, nothing drawn
+
+
+def test_cli_table_has_edge_f1_and_bootstrap_intervals(capsys):
+    from edgeconnect_lib.evaluation import comparison_lines, evaluate, make_eval_set, summarize, telea, ns, mean_fill, to_markdown
+
+    items = make_eval_set(course_images("test")[:3], size=64, masks_per_bucket=1)
+    rows = evaluate({"telea": telea, "ns": ns, "mean": mean_fill}, items, edge_f1=True)
+    assert all(0.0 <= r["edge_f1"] <= 1.0 for r in rows)
+    table = to_markdown(summarize(rows))
+    assert "edge F1 telea" in table
+    text = comparison_lines(rows, [("telea", "mean")])
+    assert text.count("\n") == 3  # one line per metric: PSNR, SSIM, L1, edge F1
+    assert "telea - mean, PSNR (dB): 10-20% " in text and "95% CI" in text
+    assert any(v in text for v in ("-> better", "-> worse", "-> no clear difference"))
+    # a bucket of one sample has no interval: said, not an error
+    one = evaluate({"telea": telea, "mean": mean_fill}, items[:5])
+    assert "no intervals" in comparison_lines(one, [("telea", "mean")])
