@@ -767,10 +767,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _cmd_fetch(args) if args.command == "fetch" else _cmd_check(args)
-    except CorpusError as exc:
-        print(f"corpus: error: {exc}", file=sys.stderr)
-        return 1
-    except (OSError, FileNotFoundError) as exc:
+    except (CorpusError, OSError) as exc:  # a bad state, told in one line (never a traceback)
         print(f"corpus: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -227,13 +227,18 @@ def test_build_photos_refuses_a_checksum_mismatch(tmp_path):
     assert not (tmp_path / "photos" / "fake_a.jpg").exists()
 
 
-@pytest.mark.parametrize("use_dpkg", [False, True])
-def test_read_members_from_a_real_deb(tmp_path, monkeypatch, use_dpkg):
+def _reader(monkeypatch, use_dpkg: bool) -> None:
+    """Read .deb files with dpkg-deb (skipped where absent) or with the pure-Python reader (dpkg-deb hidden)."""
     if use_dpkg and shutil.which("dpkg-deb") is None:
         pytest.skip("dpkg-deb is not installed")
     if not use_dpkg:
         real_which = shutil.which
         monkeypatch.setattr(corpus.shutil, "which", lambda n: None if n == "dpkg-deb" else real_which(n))
+
+
+@pytest.mark.parametrize("use_dpkg", [False, True])
+def test_read_members_from_a_real_deb(tmp_path, monkeypatch, use_dpkg):
+    _reader(monkeypatch, use_dpkg)
     a, b = _png_bytes(_photo(7, (64, 48))), b"not needed"
     deb = _make_deb(tmp_path / "fake-photos_1.0-1_all.deb", {"usr/share/fake/a.png": a, "usr/share/fake/b.txt": b},
                     links={"usr/share/theme/a-sym.png": ("sym", "../fake/a.png"),
@@ -347,11 +352,7 @@ def test_dep5_licence_takes_the_last_matching_stanza():
 
 @pytest.mark.parametrize("use_dpkg", [False, True])
 def test_a_corrupt_deb_is_named_with_the_fix(tmp_path, monkeypatch, use_dpkg):
-    if use_dpkg and shutil.which("dpkg-deb") is None:
-        pytest.skip("dpkg-deb is not installed")
-    if not use_dpkg:
-        real_which = shutil.which
-        monkeypatch.setattr(corpus.shutil, "which", lambda n: None if n == "dpkg-deb" else real_which(n))
+    _reader(monkeypatch, use_dpkg)
     bad = tmp_path / "broken_1.0_all.deb"
     bad.write_bytes(b"<html>proxy error</html>")
     with pytest.raises(CorpusError, match=r"broken_1\.0_all\.deb.*delete it and fetch again"):
