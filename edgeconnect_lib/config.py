@@ -72,6 +72,7 @@ class TrainConfig:
     disc_channels: int = 64             # channels of the first PatchGAN conv (paper: 64)
     edge_spectral_norm: bool = True     # spectral norm in G_edge (paper: yes; never in G_inpaint)
     colour_reference: bool = False      # G_inpaint gets the known mean colour shifted to grey (not in the paper; models.inpaint_outputs)
+    upsample: str = "transpose"         # decoder: transpose (paper: 4x4 transposed convs) | resize (nearest + 3x3 conv)
     # --- optimiser (Adam, Sec. 4) ------------------------------------------------------
     lr: float = 1e-4                    # generator learning rate
     d2g_lr: float = 0.1                 # discriminator lr = d2g_lr x generator lr
@@ -167,6 +168,7 @@ def _check(cfg: TrainConfig) -> None:
     need(cfg.stage in STAGES, f"stage={cfg.stage!r}: choose one of {STAGES}")
     need(cfg.gan in GAN_KINDS, f"gan={cfg.gan!r}: choose one of {GAN_KINDS}")
     need(cfg.amp in AMP_KINDS, f"amp={cfg.amp!r}: choose one of {AMP_KINDS}")
+    need(cfg.upsample in ("transpose", "resize"), f"upsample={cfg.upsample!r}: choose 'transpose' or 'resize'")
     need(cfg.on_error in ON_ERROR_MODES, f"on_error={cfg.on_error!r}: choose one of {ON_ERROR_MODES} (what to do "
          "with a photo that cannot be read; CLI: --skip-bad-images)")
     need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,

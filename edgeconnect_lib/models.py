@@ -426,7 +426,8 @@ class EdgeModel(_TrainableModel):
 
     def __init__(self, cfg: TrainConfig) -> None:
         super().__init__(cfg)
-        self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
+        self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm,
+                                    upsample=cfg.upsample)
         self.D_edge = PatchDiscriminator(2, cfg.disc_channels, use_spectral_norm=True)
 
     def _make_optimizers(self):
@@ -481,7 +482,8 @@ class InpaintModel(_TrainableModel):
     def __init__(self, cfg: TrainConfig, edge_model: EdgeModel | nn.Module | None = None,
                  perceptual_style: PerceptualStyleLoss | None = None) -> None:
         super().__init__(cfg)
-        self.G_inpaint = InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference)
+        self.G_inpaint = InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference,
+                                       upsample=cfg.upsample)
         self.D_inpaint = PatchDiscriminator(3, cfg.disc_channels, use_spectral_norm=True)
         if edge_model is not None:
             g = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
@@ -574,7 +576,8 @@ class JointModel(InpaintModel):
                  perceptual_style: PerceptualStyleLoss | None = None) -> None:
         super().__init__(cfg, None, perceptual_style)
         if edge_model is None:
-            self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
+            self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm,
+                                    upsample=cfg.upsample)
         else:
             self.G_edge = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
         self.G_edge.requires_grad_(True)
@@ -914,9 +917,11 @@ def network_from_checkpoint(ckpt: Mapping[str, Any], name: str) -> nn.Module:
 def build_model_network(name: str, cfg: TrainConfig) -> nn.Module:
     """A fresh network called ``name`` (G_edge, D_edge, G_inpaint, D_inpaint) at ``cfg``'s size."""
     if name == "G_edge":
-        return EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm)
+        return EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm,
+                                    upsample=cfg.upsample)
     if name == "G_inpaint":
-        return InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference)
+        return InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference,
+                                       upsample=cfg.upsample)
     if name in ("D_edge", "D_inpaint"):
         return PatchDiscriminator(2 if name == "D_edge" else 3, cfg.disc_channels, use_spectral_norm=True)
     raise ValueError(f"unknown network name {name!r}")

@@ -51,6 +51,7 @@ __all__ = [
     "build_network",
     "refresh_spectral_norm",
     "SingleOutputConv2d",
+    "UPSAMPLE_KINDS",
     "use_single_output_conv",
     "PAPER_PARAMETER_COUNTS",
 ]
@@ -110,6 +111,11 @@ class ResidualBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # out = x + F(x), no activation after the sum
         return x + self.conv_block(x)
+
+
+#: How the generators' decoder doubles the resolution: the paper's 4x4 transposed convolutions, or nearest-neighbour
+#: resizing followed by a 3x3 convolution (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard Artifacts").
+UPSAMPLE_KINDS: tuple[str, ...] = ("transpose", "resize")
 
 
 class SingleOutputConv2d(nn.Conv2d):
@@ -174,9 +180,12 @@ class _Generator(nn.Module):
         residual_blocks: int = 8,
         use_spectral_norm: bool = False,
         init: bool = True,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         _check_positive_int("in_channels", in_channels)
+        if upsample not in UPSAMPLE_KINDS:
+            raise ValueError(f"upsample={upsample!r}: choose one of {UPSAMPLE_KINDS}")
         _check_positive_int("out_channels", out_channels)
         _check_positive_int("base_channels", base_channels)
         if not isinstance(residual_blocks, int) or residual_blocks < 0:
@@ -186,6 +195,7 @@ class _Generator(nn.Module):
         self.base_channels = base_channels
         self.residual_blocks = residual_blocks
         self.use_spectral_norm = use_spectral_norm
+        self.upsample = upsample
         c = base_channels
         sn = use_spectral_norm
 
@@ -209,16 +219,25 @@ class _Generator(nn.Module):
         self.middle = nn.Sequential(
             *[ResidualBlock(4 * c, dilation=2, use_spectral_norm=sn) for _ in range(residual_blocks)]
         )
-        # (B, 4c, H/4, W/4) -> (B, out, H, W); keys decoder.0, decoder.3, decoder.7
+        # (B, 4c, H/4, W/4) -> (B, out, H, W); keys decoder.0, decoder.3, decoder.7 (the paper's transposed
+        # convolutions), or decoder.1, decoder.5, decoder.9 with upsample="resize"
+        def up(cin: int, cout: int) -> list[nn.Module]:
+            if upsample == "transpose":
+                return [_maybe_spectral_norm(nn.ConvTranspose2d(cin, cout, kernel_size=4, stride=2, padding=1), sn)]
+            # resize, then convolve (Odena et al. 2016): every output pixel gets the same number of kernel taps,
+            # so no checkerboard is built into the layer
+            return [nn.Upsample(scale_factor=2, mode="nearest"),
+                    _maybe_spectral_norm(nn.Conv2d(cin, cout, kernel_size=3, padding=1), sn)]
+
         self.decoder = nn.Sequential(
-            _maybe_spectral_norm(nn.ConvTranspose2d(4 * c, 2 * c, kernel_size=4, stride=2, padding=1), sn),  # 0
-            norm(2 * c),  # 1
-            nn.ReLU(inplace=True),  # 2
-            _maybe_spectral_norm(nn.ConvTranspose2d(2 * c, c, kernel_size=4, stride=2, padding=1), sn),  # 3
-            norm(c),  # 4
-            nn.ReLU(inplace=True),  # 5
-            nn.ReflectionPad2d(3),  # 6
-            nn.Conv2d(c, out_channels, kernel_size=7, padding=0),  # 7: never spectrally normalised
+            *up(4 * c, 2 * c),
+            norm(2 * c),
+            nn.ReLU(inplace=True),
+            *up(2 * c, c),
+            norm(c),
+            nn.ReLU(inplace=True),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(c, out_channels, kernel_size=7, padding=0),  # the output layer: never spectrally normalised
         )
         if init:
             init_weights(self)
@@ -269,6 +288,7 @@ class EdgeGenerator(_Generator):
         residual_blocks: int = 8,
         use_spectral_norm: bool = True,
         init: bool = True,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__(
             in_channels=3,
@@ -277,6 +297,7 @@ class EdgeGenerator(_Generator):
             residual_blocks=residual_blocks,
             use_spectral_norm=use_spectral_norm,
             init=init,
+            upsample=upsample,
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -300,7 +321,7 @@ class InpaintGenerator(_Generator):
     _input_doc = "masked RGB, edges"
 
     def __init__(self, base_channels: int = 64, residual_blocks: int = 8, init: bool = True,
-                 colour_reference: bool = False) -> None:
+                 colour_reference: bool = False, upsample: str = "transpose") -> None:
         super().__init__(
             in_channels=4,
             out_channels=3,
@@ -308,6 +329,7 @@ class InpaintGenerator(_Generator):
             residual_blocks=residual_blocks,
             use_spectral_norm=False,
             init=init,
+            upsample=upsample,
         )
         if not isinstance(colour_reference, bool):
             raise ValueError(f"colour_reference={colour_reference!r}: expected True or False")
@@ -479,6 +501,12 @@ def receptive_field(
     return r
 
 
+def _upsample_entry(module: nn.Module) -> dict:
+    # written only when it is not the paper's, so that configs of transposed-convolution networks stay as they were
+    kind = getattr(module, "upsample", "transpose")
+    return {} if kind == "transpose" else {"upsample": kind}
+
+
 def network_config(module: nn.Module) -> dict:
     """Constructor arguments that rebuild ``module`` with :func:`build_network` (class name included)."""
     if isinstance(module, EdgeGenerator):
@@ -487,6 +515,7 @@ def network_config(module: nn.Module) -> dict:
             "base_channels": module.base_channels,
             "residual_blocks": module.residual_blocks,
             "use_spectral_norm": module.use_spectral_norm,
+            **_upsample_entry(module),
         }
     if isinstance(module, InpaintGenerator):
         return {
@@ -494,6 +523,7 @@ def network_config(module: nn.Module) -> dict:
             "base_channels": module.base_channels,
             "residual_blocks": module.residual_blocks,
             "colour_reference": module.colour_reference,
+            **_upsample_entry(module),
         }
     if isinstance(module, PatchDiscriminator):
         return {

@@ -315,3 +315,31 @@ def test_single_output_conv_trains_like_the_plain_one():
     conv.weight.grad = None
     fast(x).square().sum().backward()
     assert torch.allclose(conv.weight.grad, g_plain, atol=1e-4, rtol=1e-4)
+
+
+def test_resize_upsampling_has_no_built_in_checkerboard():
+    """Odena et al. 2016: a stride-2 transposed convolution gives each output parity its own subset of the kernel,
+    so even a constant input comes out as a 2x2-periodic pattern; nearest resizing + 3x3 conv cannot."""
+    from edgeconnect_lib.networks import build_network, network_config
+
+    torch.manual_seed(0)
+    flat = torch.ones(1, 32, 8, 8)
+    for kind, first_up in (("transpose", 1), ("resize", 2)):
+        g = InpaintGenerator(base_channels=8, residual_blocks=1, upsample=kind)
+        with torch.no_grad():
+            y = g.decoder[:first_up](flat)[0, 0, 2:-2, 2:-2]  # the interior, away from zero padding
+        parity_spread = (y[0::2, 0::2].mean() - y[1::2, 1::2].mean()).abs()
+        if kind == "transpose":
+            assert parity_spread > 1e-3
+        else:
+            assert parity_spread < 1e-6 and y.std() < 1e-6
+        out = g(torch.rand(1, 4, 32, 32))
+        assert out.shape == (1, 3, 32, 32)
+        # the choice travels with the network's config (checkpoints rebuild the same layers)
+        config = network_config(g)
+        assert ("upsample" in config) == (kind == "resize")
+        assert type(build_network(config).decoder[first_up - 1]) is type(g.decoder[first_up - 1])
+    e = EdgeGenerator(base_channels=8, residual_blocks=1, upsample="resize")
+    assert e(torch.rand(1, 3, 16, 16)).shape == (1, 1, 16, 16) and e.decoder[1].weight_orig is not None
+    with pytest.raises(ValueError, match="upsample"):
+        EdgeGenerator(upsample="bilinear")
