@@ -21,27 +21,18 @@ written before is lost: checkpoints and results are written to a temporary file 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from .cli_files import CliError, FileGuard, describe_os_error, error_line, resolve
+from .cli_files import CliError, FileGuard, describe_os_error, error_line, parse_overrides, resolve
 
 __all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS", "CliError"]
 
 #: File endings an inpainted result can be written as.
 OUTPUT_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
-
-
-def _value(text: str) -> Any:
-    """``--set`` values: JSON when it parses (numbers, true/false, lists), else the string itself."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 # train
 # --------------------------------------------------------------------------------------------------------
 def _config_from_args(args: argparse.Namespace):
-    from .config import get_config
+    from .config import TrainConfig, get_config
 
     overrides: dict[str, Any] = {"stage": args.stage}
     for name in ("iterations", "batch_size", "image_size", "lr", "seed", "device", "amp", "num_workers", "save_every"):
@@ -178,63 +169,12 @@ def _config_from_args(args: argparse.Namespace):
         overrides["on_error"] = "skip"
     options = {name: f"--{name.replace('_', '-')} {overrides[name]}" for name in overrides}
     options.update(progress="--no-progress", on_error="--skip-bad-images")
-    for item in args.overrides:
-        if "=" not in item:
-            raise CliError(f"--set {item!r}: expected KEY=VALUE, e.g. --set style=0")
-        key, text = item.split("=", 1)
-        key = key.strip().replace("-", "_")
-        value = _typed_value(key, text)
-        if key in overrides and overrides[key] != value:
-            raise CliError(f"--set {key}={text} conflicts with {options[key]}: give the setting once")
-        overrides[key] = value
-    return get_config(args.preset, **overrides)
-
-
-def _typed_value(key: str, text: str) -> Any:
-    """The value of ``--set KEY=TEXT`` of the type of the :class:`~edgeconnect_lib.config.TrainConfig` field
-    ``key`` (its default's type); a ``CliError`` naming the key and the expected type otherwise. Unknown keys
-    are left to ``get_config`` (its message lists the valid ones)."""
-    from dataclasses import fields
-
-    from .config import TrainConfig
-
-    field = {f.name: f for f in fields(TrainConfig)}.get(key)
-    value = _value(text)
-    if field is None:
-        return tuple(value) if isinstance(value, list) else value
-    default = field.default
-
-    def refuse(expected: str) -> CliError:
-        return CliError(f"--set {key}={text}: {key} expects {expected} (e.g. --set {key}={_example(default)})")
-
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise refuse("true or false")
-    elif isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise refuse("an integer")
-    elif isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise refuse("a number")
-        value = float(value)
-    elif isinstance(default, str):
-        value = value if isinstance(value, str) else text.strip()  # --set device=0 is the text "0"
-    elif isinstance(default, tuple):
-        of_int = "int" in str(field.type)
-        kind = "integers" if of_int else "numbers"
-        if not isinstance(value, list) or not all(
-                not isinstance(v, bool) and isinstance(v, int if of_int else (int, float)) for v in value):
-            raise refuse(f"a list of {kind}")
-        value = tuple(v if of_int else float(v) for v in value)
-    return value
-
-
-def _example(default: Any) -> str:
-    if isinstance(default, bool):
-        return "true" if default else "false"
-    if isinstance(default, tuple):
-        return json.dumps(list(default) or [100000, 200000])
-    return str(default)
+    given = {name: (value, options[name]) for name, value in overrides.items()}
+    overrides.update(parse_overrides(TrainConfig, args.overrides, given))
+    try:
+        return get_config(args.preset, **overrides)
+    except ValueError as err:  # the config's own checks (ranges, unknown keys): a usage error
+        raise CliError(error_line(err)) from None
 
 
 def _check_checkpoint_arg(option: str, value: str | None) -> None:

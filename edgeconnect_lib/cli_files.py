@@ -10,18 +10,24 @@
   (:func:`edgeconnect_lib.checkpoints.atomic_write`: a temporary file, fsync, rename; a folder, a path under a
   file or a read-only file is refused first);
 * :func:`error_line` and :func:`describe_os_error` make the one ``error:`` line of a failure (the path, the cause
-  and what to do).
+  and what to do);
+* :func:`parse_overrides` reads ``--set KEY=VALUE`` options into values of the types of a settings dataclass's
+  fields (``train``'s ``TrainConfig``, ``ingan train``'s ``InGANConfig``): a wrong type is one line naming the
+  key and the type; the ranges are the dataclass's own checks.
 
 Exit codes (``python -m edgeconnect_lib``): 2 for a usage error (:class:`CliError`, ``ValueError``, a missing
 input), 1 for a failure of the system (disk full, read-only filesystem, no permission) or a diverged run.
 """
 from __future__ import annotations
 
+import dataclasses
 import errno
 import io
+import json
+import math
 import os
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -41,6 +47,7 @@ __all__ = [
     "check_image_array",
     "describe_os_error",
     "error_line",
+    "parse_overrides",
 ]
 
 
@@ -133,6 +140,8 @@ class FileGuard:
         """Check and record an output file or folder; returns it resolved."""
         p = resolve(path)
         shown = f"{option} {path}"
+        if p not in self.inputs and p.is_file():  # a hard link: another name of an input file
+            p = next((q for q in self.inputs if q.is_file() and os.path.samefile(p, q)), p)
         if p in self.inputs:
             what = "folder" if p.is_dir() else "file"
             raise CliError(f"{shown} is the input {what} of {self.inputs[p]} ({p}): an output never replaces or "
@@ -232,3 +241,100 @@ def write_image(image: np.ndarray, path: str | os.PathLike, known: np.ndarray | 
         sel = diff if known is None else diff[np.asarray(known, bool)]
         change = int(sel.max()) if sel.size else 0
     return change
+
+
+# --------------------------------------------------------------------------------------------------------
+# --set KEY=VALUE
+# --------------------------------------------------------------------------------------------------------
+def _json_or_text(text: str) -> Any:
+    """A ``--set`` value: JSON when it parses (numbers, true/false, lists), else the text itself."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def _example(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true" if default else "false"
+    if isinstance(default, tuple):
+        return json.dumps(list(default) or [100000, 200000])
+    return str(default)
+
+
+def _typed_value(field: dataclasses.Field, key: str, text: str) -> Any:
+    """``text`` as a value of the type of ``field`` (the type of its default); ``CliError`` otherwise."""
+    default = field.default
+    if default is dataclasses.MISSING and field.default_factory is not dataclasses.MISSING:
+        default = field.default_factory()
+    value = _json_or_text(text)
+
+    def refuse(expected: str) -> CliError:
+        return CliError(f"--set {key}={text}: {key} expects {expected} (e.g. --set {key}={_example(default)})")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise refuse("true or false")
+    elif isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise refuse("an integer")
+    elif isinstance(default, float):
+        if isinstance(value, str):  # nan, inf, infinity (any case): numbers, refused below as not finite
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise refuse("a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise refuse("a finite number")
+    elif isinstance(default, str):
+        value = value if isinstance(value, str) else text.strip()  # --set device=0 is the text "0"
+    elif isinstance(default, tuple):
+        of_int = "int" in str(field.type)
+        kind = "integers" if of_int else "numbers"
+        if not isinstance(value, list) or not all(
+                not isinstance(v, bool) and isinstance(v, int if of_int else (int, float))
+                and (of_int or math.isfinite(v)) for v in value):
+            raise refuse(f"a list of {kind}")
+        value = tuple(v if of_int else float(v) for v in value)
+    return value
+
+
+def parse_overrides(config_type: type, items: Iterable[str],
+                    given: Mapping[str, tuple[Any, str]] | None = None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as ``{field: value}`` for the settings dataclass ``config_type``.
+
+    Each value gets the type of the field's default: ``true``/``false``, an integer, a finite number (an
+    integer is taken as a float; ``nan`` and ``inf`` are refused), a string as written, a list of integers or
+    numbers (as a tuple). ``KEY`` may be written with dashes (``lambda-identity``). A wrong type raises
+    :class:`CliError` naming the key, the type and an example; the ranges are the dataclass's own checks
+    (its ``__post_init__``). Keys that are not fields are returned as parsed (JSON or text) for the config's
+    constructor to refuse with its list of valid keys.
+
+    ``given`` maps settings that other options already set to ``(value, option text)``, e.g. ``{"lr":
+    (0.001, "--lr 0.001")}``: a ``--set`` of the same key with another value is refused as a conflict.
+    """
+    fields = {f.name: f for f in dataclasses.fields(config_type)}
+    given = dict(given or {})
+    values: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            example = next(iter(fields.values()), None)
+            shown = f"{example.name}={_example(example.default)}" if example is not None else "key=value"
+            raise CliError(f"--set {item!r}: expected KEY=VALUE, e.g. --set {shown}")
+        key, text = item.split("=", 1)
+        key = key.strip().replace("-", "_")
+        field = fields.get(key)
+        if field is None:
+            value = _json_or_text(text)
+            value = tuple(value) if isinstance(value, list) else value
+        else:
+            value = _typed_value(field, key, text)
+        if key in given and given[key][0] != value:
+            raise CliError(f"--set {key}={text} conflicts with {given[key][1]}: give the setting once")
+        if key in values and values[key] != value:
+            raise CliError(f"--set {key}={text} conflicts with an earlier --set {key}: give the setting once")
+        values[key] = value
+    return values

@@ -14,6 +14,7 @@ from edgeconnect_lib.cli_files import (
     FileWriteError,
     check_image_array,
     describe_os_error,
+    parse_overrides,
     write_image,
     write_text,
 )
@@ -81,3 +82,35 @@ def test_image_arrays_are_checked_and_lossy_changes_measured(tmp_path):
     back = np.asarray(Image.open(tmp_path / "a.jpg"), dtype=np.int16)
     levels = (image * 255 + 0.5).astype(np.int16)
     assert change == int(np.abs(back - levels).max(axis=2)[known].max()) and change > 0
+
+
+def test_set_values_take_the_type_of_the_dataclass_field():
+    """One ``--set`` parser for every settings dataclass (train's TrainConfig, ingan's InGANConfig)."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True)
+    class Settings:
+        steps: int = 10
+        lr: float = 0.1
+        name: str = "a"
+        flag: bool = True
+        milestones: tuple[int, ...] = ()
+        band: tuple[float, float] = (0.1, 0.6)
+
+    got = parse_overrides(Settings, ["steps=3", "lr=1", "name=0", "flag=false", "milestones=[5,9]",
+                                     "band=[0, 1]", "other=[1]", "lr=1.0"])
+    assert got == {"steps": 3, "lr": 1.0, "name": "0", "flag": False, "milestones": (5, 9), "band": (0.0, 1.0),
+                   "other": (1,)}  # an unknown key is left to the config's constructor (its list of keys)
+    assert isinstance(got["lr"], float)
+    for item, words in (("steps=2.5", "steps expects an integer"), ("steps=true", "steps expects an integer"),
+                        ("lr=abc", "lr expects a number"), ("lr=NaN", "lr expects a finite number"),
+                        ("lr=-inf", "lr expects a finite number"), ("flag=1", "flag expects true or false"),
+                        ("milestones=[1.5]", "milestones expects a list of integers"),
+                        ("band=[0, NaN]", "band expects a list of numbers"), ("steps", "expected KEY=VALUE")):
+        with pytest.raises(CliError, match="^--set .*" + words.replace("[", r"\[")):
+            parse_overrides(Settings, [item])
+    with pytest.raises(CliError, match="--set steps=4 conflicts with --steps 3"):
+        parse_overrides(Settings, ["steps=4"], {"steps": (3, "--steps 3")})
+    with pytest.raises(CliError, match="conflicts with an earlier --set lr"):
+        parse_overrides(Settings, ["lr=1", "lr=2"])
+    assert parse_overrides(Settings, ["steps=3"], {"steps": (3, "--steps 3")}) == {"steps": 3}

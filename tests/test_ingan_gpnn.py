@@ -121,9 +121,10 @@ def test_cli_gpnn_writes_the_file_and_refuses_to_overwrite_the_photo(tmp_path, c
 
     before = photo.read_bytes()
     for argv, words in [
-        (["--method", "gpnn", "--image", str(photo), "--size", "40x128", "--out", str(photo)], "is the input photo"),
+        (["--method", "gpnn", "--image", str(photo), "--size", "40x128", "--out", str(photo)],
+         "is the input file of --image"),
         (["--method", "gpnn", "--image", str(tmp_path / ".." / tmp_path.name / "cups.png"), "--size", "40x128",
-          "--out", str(photo)], "is the input photo"),
+          "--out", str(photo)], "is the input file of --image"),
         (["--method", "gpnn", "--size", "40x128", "--out", str(out)], "needs --image"),
         (["--method", "gpnn", "--image", str(photo), "--homography", *"1 0 0 0 1 0 0 0 1".split(), "--out", str(out)],
          "--method ingan only"),

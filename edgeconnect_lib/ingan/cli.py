@@ -2,16 +2,18 @@
 gpnn`` runs :func:`~edgeconnect_lib.ingan.gpnn.gpnn_retarget` on any photo, without training."""
 from __future__ import annotations
 
-import json
 import math
+import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..checkpoints import load_checkpoint, readable_checkpoint
+from ..checkpoints import list_checkpoints
+from ..cli_files import CliError, FileGuard, error_line, is_within, parse_overrides, write_image
 from ..images import load_image
+from ..models import NonFiniteLossError
 from ..utils import pick_device
 from .config import INGAN_PRESETS, InGANConfig, check_output_size, get_ingan_config, parse_size
 from .geometry import as_homography
@@ -19,7 +21,7 @@ from .gpnn import gpnn_retarget
 from .inference import InGAN, bicubic_retarget, bicubic_warp
 from .metrics import bidirectional_similarity, patch_distance
 from .photo import prepare_image
-from .trainer import InGANTrainer, export_ingan
+from .trainer import InGANTrainer, export_ingan, read_resume_checkpoint
 
 
 def add_arguments(parser) -> None:
@@ -29,7 +31,9 @@ def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="ingan_command", required=True, metavar="ACTION")
     t = sub.add_parser("train", help="train InGAN on one photo",
                        description="Train InGAN (Shocher et al. 2019) on one photo. Writes checkpoints/, log.csv and "
-                                   "config.json under --out; --resume continues the run.")
+                                   "config.json under --out; --resume continues the run (on its own photo). A --out "
+                                   "that holds checkpoints is refused without --resume; an output (--out, --export) "
+                                   "that names an input is refused before anything is written.")
     t.add_argument("--image", default=None, help="the photo to learn (not needed with --resume)")
     t.add_argument("--out", required=True, type=Path, help="run folder")
     t.add_argument("--preset", choices=tuple(INGAN_PRESETS), default=None,
@@ -41,7 +45,9 @@ def add_arguments(parser) -> None:
     t.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
                    help="continue from the newest readable checkpoint in --out (or from CHECKPOINT)")
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="any other InGANConfig field, e.g. --set lambda_identity=0")
+                   help="any other InGANConfig field, e.g. --set lambda_identity=0; the value must have the "
+                        "field's type (true/false, an integer, a finite number) and range; a key that an option "
+                        "above also sets (iterations, seed, ...) must agree with it")
     t.add_argument("--export", type=Path, default=None,
                    help="also write a weights-only copy of the final checkpoint here (e.g. data/checkpoints/ingan_x.pt)")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -75,62 +81,74 @@ def add_arguments(parser) -> None:
     r.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
 
 
-def _config_value(text: str) -> Any:
+def _train_config(args, ckpt: dict | None) -> InGANConfig:
+    """The run's :class:`InGANConfig`: the preset (``--preset``, else the resumed run's settings, else ``cpu``),
+    then ``--set`` (typed by :func:`~edgeconnect_lib.cli_files.parse_overrides`) and the options. A setting out
+    of its range (the config's own checks) is a :class:`CliError`."""
+    given: dict[str, tuple[Any, str]] = {}
+    for name in ("iterations", "image_size", "seed", "device"):
+        if getattr(args, name) is not None:
+            given[name] = (getattr(args, name), f"--{name.replace('_', '-')} {getattr(args, name)}")
+    if args.no_progress:
+        given["progress"] = (False, "--no-progress")
+    overrides = {name: value for name, (value, _) in given.items()}
+    overrides.update(parse_overrides(InGANConfig, args.overrides, given))
+    known = {f.name for f in fields(InGANConfig)}
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
+        if ckpt is not None and args.preset is None:
+            unknown = sorted(set(overrides) - known)
+            if unknown:
+                raise ValueError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
+            base = {k: v for k, v in ckpt.get("config", {}).items() if k in known}
+            return InGANConfig(**{**base, **overrides})
+        return get_ingan_config(args.preset or "cpu", **overrides)
+    except ValueError as err:  # the config's own checks: a usage error, one line
+        raise CliError(error_line(err)) from None
 
 
-def _write_png(image: np.ndarray, path: Path) -> Path:
-    from PIL import Image
-
-    from ..checkpoints import atomic_write
-
-    fmt = Image.registered_extensions().get(path.suffix.lower())
-    if fmt is None:
-        raise ValueError(f"--out {path}: {path.suffix!r} is not an image file extension; give e.g. out.png")
-    im = Image.fromarray((np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8))
-    return atomic_write(path, lambda f: im.save(f, format=fmt))
+def _train_files(args) -> None:
+    """Refuse, before anything is read or written, an output (``--out``, ``--export``) that is an input
+    (``--image``, ``--resume FILE``, by any name), the other output, or one of the run's own files."""
+    guard = FileGuard()
+    guard.add_input("--image", args.image)
+    if args.resume is not True and args.resume is not False:  # a file, or a run folder (its checkpoints)
+        resume = Path(args.resume)
+        guard.add_inputs("--resume", list_checkpoints(resume) if resume.is_dir() else [resume])
+    out = guard.add_output("--out", args.out)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {args.out} is an existing file: --out is the run folder (checkpoints/, log.csv, "
+                       "config.json); give a folder")
+    if args.export is not None:
+        export = guard.add_output("--export", args.export)
+        if is_within(export, out / "checkpoints") or export in (out / "log.csv", out / "config.json"):
+            raise CliError(f"--export {args.export} is inside the run folder's own files ({out}): the weights-only "
+                           "copy would be taken for a checkpoint or replace the log; write it elsewhere, e.g. "
+                           f"{out / 'ingan_weights.pt'}")
+        if export.is_dir():
+            raise CliError(f"--export {args.export} is an existing folder: give a file name, e.g. "
+                           f"{export / 'ingan_weights.pt'}")
 
 
 def _train_command(args) -> int:
-    overrides: dict[str, Any] = {}
-    for item in args.overrides:
-        if "=" not in item:
-            raise ValueError(f"--set {item!r}: expected KEY=VALUE, e.g. --set lambda_identity=0")
-        key, text = item.split("=", 1)
-        overrides[key.strip().replace("-", "_")] = _config_value(text)
-    for name in ("iterations", "image_size", "seed", "device"):
-        if getattr(args, name) is not None:
-            overrides[name] = getattr(args, name)
-    if args.no_progress:
-        overrides["progress"] = False
-    base: dict[str, Any] | None = None
-    if args.resume:
-        if args.resume is True:
-            ckpt, _ = readable_checkpoint(args.out)
-        else:
-            ckpt = load_checkpoint(args.resume)
-        if ckpt is not None and args.preset is None:
-            known = {f.name for f in fields(InGANConfig)}
-            base = {k: v for k, v in ckpt.get("config", {}).items() if k in known}
-    if base is not None:
-        unknown = sorted(set(overrides) - set(base))
-        if unknown:
-            raise ValueError(f"unknown InGAN setting(s) {unknown}; known: {sorted(base)}")
-        cfg = InGANConfig(**{**base, **overrides})
-    else:
-        cfg = get_ingan_config(args.preset or "cpu", **overrides)
+    _train_files(args)
     if args.image is None and not args.resume:
-        raise ValueError("--image is required (the photo to learn), unless --resume continues a run")
-    if args.image is None and args.resume is True and readable_checkpoint(args.out)[0] is None:
-        raise ValueError(f"--resume: there is no checkpoint in {args.out} to continue; give --image to start a run")
-    trainer = InGANTrainer(cfg, args.image, args.out, resume=args.resume)
+        raise CliError("--image is required (the photo to learn), unless --resume continues a run")
+    ckpt = None
+    if args.resume:  # read once: its settings are the run's, and the trainer restores it
+        ckpt = read_resume_checkpoint(args.resume, args.out)
+        if ckpt is None:
+            if args.image is None:
+                raise CliError(f"--resume: there is no checkpoint in {args.out} to continue; give --image to start a "
+                               "run")
+            print(f"resume: no checkpoint in {args.out}: starting from iteration 0", flush=True)
+    cfg = _train_config(args, ckpt)
+    trainer = InGANTrainer(cfg, args.image, args.out, resume=ckpt if ckpt is not None else False)
     try:
         result = trainer.fit()
-    except FloatingPointError as err:
-        print(f"error: {err}", flush=True)
+    except NonFiniteLossError as err:  # the run diverged
+        last = getattr(err, "last_checkpoint", None) or trainer.last_checkpoint
+        kept = f"the last good checkpoint is {last}" if last else "no checkpoint was written yet"
+        print(f"error: {err}; {kept}", file=sys.stderr, flush=True)
         return 1
     last = result.history[-1] if result.history else {}
     print(f"done: iteration {result.iteration}, checkpoint {result.checkpoint}"
@@ -139,14 +157,6 @@ def _train_command(args) -> int:
     if args.export is not None:
         print(f"weights-only copy: {export_ingan(result.checkpoint, args.export)}", flush=True)
     return 0
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether paths ``a`` and ``b`` name one file (``b`` may not exist yet)."""
-    try:
-        return a.resolve() == b.resolve() or (b.exists() and a.exists() and a.samefile(b))
-    except OSError:
-        return False
 
 
 def _retarget_photo(args) -> tuple[np.ndarray, InGAN | None]:
@@ -169,18 +179,38 @@ def _retarget_photo(args) -> tuple[np.ndarray, InGAN | None]:
     raise ValueError("--method gpnn needs --image PHOTO (or --checkpoint, for its photo)")
 
 
-def _refuse_overwriting_inputs(args) -> None:
-    """An output (``--out``, ``--bicubic``) that names an input (``--image``, ``--checkpoint``) is refused."""
-    for flag, out in (("--out", args.out), ("--bicubic", args.bicubic)):
-        for what, given in (("the input photo (--image)", args.image), ("the --checkpoint", args.checkpoint)):
-            if out is not None and given is not None and _same_file(Path(given), Path(out)):
-                raise ValueError(f"{flag} {out} is {what}; give another file, e.g. {Path(out).stem}_retarget.png")
+def _retarget_files(args) -> None:
+    """Refuse, before any work, an output (``--out``, ``--bicubic``) that is an input (``--image``, the
+    ``--checkpoint`` file, or the checkpoint a run folder gives), the other output (by any name: symlinks,
+    ``..``), or a file ending Pillow cannot write."""
+    guard = FileGuard()
+    guard.add_input("--image", args.image)
+    if args.checkpoint is not None:
+        guard.add_input("--checkpoint", args.checkpoint)
+        if Path(args.checkpoint).is_dir():
+            guard.add_inputs("--checkpoint", list_checkpoints(args.checkpoint))
+    for option, path in (("--out", args.out), ("--bicubic", args.bicubic)):
+        if path is None:
+            continue
+        guard.add_output(option, path)
+        if Path(path).suffix.lower() not in _image_endings():
+            raise CliError(f"{option} {path}: {Path(path).suffix or 'no ending'!r} is not an image file ending; "
+                           f"give e.g. {Path(path).with_suffix('.png').name}")
+        if Path(path).is_dir():
+            raise CliError(f"{option} {path} is an existing folder: give an image file name, e.g. "
+                           f"{Path(path) / 'retarget.png'}")
+
+
+def _image_endings() -> set[str]:
+    from PIL import Image
+
+    return {ending.lower() for ending in Image.registered_extensions()}
 
 
 def _retarget_command(args) -> int:
     if args.size is None and args.homography is None:
         raise ValueError("give --size HxW, --homography with 9 numbers, or both")
-    _refuse_overwriting_inputs(args)
+    _retarget_files(args)
     photo, model = _retarget_photo(args)
     input_size = tuple(photo.shape[:2])
     size = check_output_size(parse_size(args.size) if args.size else input_size, input_size, name="--size")
@@ -192,12 +222,12 @@ def _retarget_command(args) -> int:
         device = pick_device(args.device)
         out = gpnn_retarget(photo, size, seed=args.seed, device=device)
         name = "GPNN"
-    _write_png(out, args.out)
+    write_image(out, args.out)
     print(f"{input_size[0]}x{input_size[1]} -> {size[0]}x{size[1]}"
           + (" (homography)" if homography is not None else "") + f" ({name}): {args.out}", flush=True)
     base = bicubic_retarget(photo, size) if homography is None else bicubic_warp(photo, homography, size)
     if args.bicubic is not None:
-        _write_png(base, args.bicubic)
+        write_image(base, args.bicubic)
         print(f"bicubic: {args.bicubic}", flush=True)
     if args.patch_distance:
         short = min(min(input_size), min(size))

@@ -103,6 +103,10 @@ class InGANConfig:
         for name in ("lambda_cycle", "lambda_identity", "input_noise", "scale_weights_sigma"):
             if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
                 raise ValueError(f"InGANConfig.{name}={getattr(self, name)!r}: must be a finite number >= 0")
+        if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
+            raise ValueError(f"InGANConfig.seed={self.seed!r}: must be a whole number in 0..2**63-1")
+        if not isinstance(self.progress, (bool, np.bool_)):
+            raise ValueError(f"InGANConfig.progress={self.progress!r}: must be True or False")
         if not (0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0):
             raise ValueError(f"InGANConfig.beta1/beta2=({self.beta1}, {self.beta2}): Adam betas must be in [0, 1)")
         pick_device(self.device)  # a clear error for a device this machine lacks

@@ -11,7 +11,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import EXPORT_KEYS, atomic_save, export_weights, list_checkpoints, load_checkpoint, readable_checkpoint, suppress_os_errors
+from ..checkpoints import (
+    EXPORT_KEYS,
+    atomic_save,
+    export_weights,
+    latest_checkpoint,
+    list_checkpoints,
+    load_checkpoint,
+    readable_checkpoint,
+    suppress_os_errors,
+)
+from ..models import NonFiniteLossError
 from ..train import CsvLog
 from ..utils import describe_device, pick_device, seed_everything
 from .config import INGAN_FORMAT, MIN_OUTPUT_SIDE, InGANConfig
@@ -44,20 +54,27 @@ class InGANTrainer:
     ``out_dir`` receives ``checkpoints/ckpt_NNNNNNNN.pt`` (atomic writes, the last ``keep_last`` kept; weights,
     optimisers, the photo as ``uint8``, the sampler's RNG state, the config), ``log.csv`` and ``config.json``.
     ``resume=True`` continues from the newest readable checkpoint (unreadable newer ones are skipped and
-    named); ``resume=PATH`` from that file. Every random draw after the weights' seeded initialisation comes
+    named); ``resume=PATH`` from that file; ``resume=CHECKPOINT`` from a checkpoint already read
+    (:func:`read_resume_checkpoint`). An ``out_dir`` that holds checkpoints is refused unless the run resumes
+    one of them, and an ``image`` given with a resume must be the run's photo (``ValueError``): two runs never
+    mix in one folder. A NaN or infinite loss raises :class:`~edgeconnect_lib.models.NonFiniteLossError`
+    (``last_checkpoint``: the last good one). Every random draw after the weights' seeded initialisation comes
     from one ``torch.Generator`` saved in the checkpoint, so on the CPU N iterations in one go and N/2 + resume
     + N/2 give the same weights (tested).
     """
 
     def __init__(self, cfg: InGANConfig, image: Any, out_dir: str | Path | None = None, *,
-                 resume: bool | str | Path = False, verbose: bool = True) -> None:
+                 resume: bool | str | Path | dict = False, verbose: bool = True) -> None:
         self.cfg, self.verbose = cfg, verbose
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.device = pick_device(cfg.device)
-        ckpt = self._resume_checkpoint(resume) if resume else None
+        ckpt = self._resume_checkpoint(resume) if resume is not False and resume is not None else None
+        self._refuse_another_run(ckpt)
         if ckpt is not None:
             photo = ckpt["extra"]["image"].numpy().astype(np.float32) / 255.0
             self.image_name = str(ckpt["extra"].get("image_name", "image"))
+            if image is not None:
+                self._refuse_another_photo(ckpt, image)
         else:
             if image is None:
                 raise ValueError("image: give the photo to train on (a path or an H x W x 3 array)")
@@ -78,18 +95,16 @@ class InGANTrainer:
             self._restore(ckpt)
 
     # -- resume --------------------------------------------------------------------------------------------
-    def _resume_checkpoint(self, resume: bool | str | Path) -> dict | None:
-        if resume is True:
-            if self.out_dir is None:
+    def _resume_checkpoint(self, resume: bool | str | Path | dict) -> dict | None:
+        if isinstance(resume, dict):  # a checkpoint already read (read_resume_checkpoint): not read again
+            ckpt = resume
+        else:
+            if resume is True and self.out_dir is None:
                 return None
-            ckpt, skipped = readable_checkpoint(self.out_dir, map_location="cpu")
-            for path, why in skipped:
-                self._print(f"resume: skipped unreadable {path} ({why})")
+            ckpt = read_resume_checkpoint(resume, self.out_dir, log=self._print)
             if ckpt is None:
                 self._print(f"resume: no checkpoint in {self.out_dir}: starting from iteration 0")
                 return None
-        else:
-            ckpt = load_checkpoint(resume, map_location="cpu")
         if ckpt.get("format") != INGAN_FORMAT:
             raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
                              "run folder or file written by 'ingan train'")
@@ -101,6 +116,33 @@ class InGANTrainer:
             raise ValueError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
                              "use the run's preset and sizes, or train into a new --out")
         return ckpt
+
+    def _refuse_another_run(self, ckpt: dict | None) -> None:
+        """``out_dir`` holding checkpoints is refused unless this run continues them: a fresh run there would
+        mix two runs (``log.csv`` and ``config.json`` replaced, the other run's newer checkpoints loaded by
+        :meth:`InGAN.load`), and so would resuming a checkpoint from elsewhere into it."""
+        if self.out_dir is None or latest_checkpoint(self.out_dir) is None:
+            return
+        if ckpt is None:
+            raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it (resume=True, "
+                             "CLI --resume) or choose another output folder")
+        source = Path(str(ckpt.get("path", "")))
+        own = {p.resolve() for p in list_checkpoints(self.out_dir)}
+        if ckpt.get("path") is not None and source.resolve() not in own:
+            raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resuming {source} into it "
+                             "would mix two runs; resume that folder's own run (resume=True, CLI --resume alone), "
+                             "or resume into another output folder")
+
+    def _refuse_another_photo(self, ckpt: dict, image: Any) -> None:
+        """A photo given with a resume must be the run's own (as prepared for training, within one level)."""
+        theirs = ckpt["extra"]["image"].numpy()
+        ours = (prepare_image(image, self.cfg.image_size) * 255 + 0.5).astype(np.uint8)
+        if ours.shape != theirs.shape or int(np.abs(ours.astype(np.int16) - theirs.astype(np.int16)).max()) > 1:
+            shown = str(image) if isinstance(image, (str, Path)) else f"the {type(image).__name__} given as image"
+            raise ValueError(f"image {shown} is not the photo of the run being resumed "
+                             f"({ckpt['extra'].get('image_name', 'its photo')}, {ckpt.get('path')}): a resumed run "
+                             "trains on its own photo; continue it without an image (CLI: no --image), or train "
+                             "the new photo into another output folder (CLI --out)")
 
     def _restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["networks"]["G"])
@@ -187,8 +229,9 @@ class InGANTrainer:
         row.update(loss_D=float(loss_D.detach()), loss_D_real=float(loss_D_real.detach()), loss_D_fake=float(loss_D_fake.detach()))
         bad = [k for k, v in row.items() if not math.isfinite(v)]
         if bad:
-            raise FloatingPointError(f"{bad[0]} became {row[bad[0]]} at iteration {self.iteration}; the last good "
-                                     f"checkpoint is {self.last_checkpoint} (try a lower lr)")
+            err = NonFiniteLossError(bad[0], row[bad[0]], self.iteration)
+            err.last_checkpoint = self.last_checkpoint
+            raise err
         return row
 
     # -- files ---------------------------------------------------------------------------------------------
@@ -268,6 +311,26 @@ class InGANTrainer:
         finally:
             bar.close()
         return InGANResult(InGAN(self.G, self.image, self.cfg), self.iteration, self.last_checkpoint, history)
+
+
+def read_resume_checkpoint(resume: bool | str | Path, out_dir: str | Path | None = None,
+                           log: Any = print) -> dict | None:
+    """The checkpoint a resume starts from, read once: ``resume=True`` -> the newest readable checkpoint of
+    ``out_dir`` (newer, unreadable ones are named through ``log``; ``None`` when the folder holds none; a
+    ``ValueError`` when it holds some but none can be read); a file or run folder -> its (newest) checkpoint.
+    Pass the result to :class:`InGANTrainer` as ``resume=`` so it is not read again."""
+    if resume is True:
+        if out_dir is None:
+            return None
+        ckpt, skipped = readable_checkpoint(out_dir, map_location="cpu")
+        for path, why in skipped:
+            log(f"resume: skipped unreadable {path} ({why})")
+        if ckpt is None and skipped:
+            raise ValueError(f"none of the {len(skipped)} checkpoint(s) in {out_dir} can be read (newest: "
+                             f"{skipped[0][1]}); resume from a good file (CLI: --resume PATH) or start afresh in "
+                             "another output folder")
+        return ckpt
+    return load_checkpoint(resume, map_location="cpu")
 
 
 def export_ingan(src: str | Path, dst: str | Path, discriminator: bool = False) -> Path:
