@@ -172,7 +172,10 @@ def _load_state_dict_file(path: Path, model: VGG19Features) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt file, pickle with arbitrary objects, ...
-        raise ValueError(f"cannot read VGG19 weights from {path}: {err}") from err
+        # one line with the fix; never PyTorch's advice to load with weights_only=False (that runs the file's code)
+        raise ValueError(f"cannot read VGG19 weights from {path} ({type(err).__name__}): the file is damaged or not a "
+                         "weights file; delete it and fetch it again with 'python -m edgeconnect_lib download "
+                         "vgg19'") from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

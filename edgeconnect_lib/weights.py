@@ -632,9 +632,11 @@ def _download_vgg19(entry: RemoteFile, dest: str | Path | None, url: str | None,
         digest = sha256_file(path)
         if entry.check(digest) is None:
             return [Fetched(entry.name, path, entry.how_checked(), False)]
-        log(f"{entry.name}: {path} is there but its SHA-256 {digest[:12]}... fails the check: downloading it again")
+        log(f"{entry.name}: {path} is there but its SHA-256 {digest[:12]}... fails the check"
+            + ("" if _offline() else ": downloading it again"))
     source = _mirror_url(entry, url, base_url)
-    log(f"{entry.name}: downloading {source}")
+    if not _offline():  # offline: fetch_file refuses with one line; do not announce a download first
+        log(f"{entry.name}: downloading {source}")
     path, digest = fetch_file(entry, path, source, timeout=timeout, progress=progress)
     if dest is not None and path != vgg19_hub_cache_path():
         log(f"{entry.name}: load_vgg19 finds it with ${ENV_WEIGHTS}={path}")
@@ -651,7 +653,8 @@ def _download_authors(entry: RemoteFile, wanted: tuple[str, ...], dest: str | Pa
     if all(present[d] for d in wanted):
         return out
     source = _mirror_url(entry, url, base_url)
-    log(f"{entry.name}: downloading {source} ({entry.description})")
+    if not _offline():
+        log(f"{entry.name}: downloading {source} ({entry.description})")
     zip_path, digest = fetch_file(entry, root / entry.filename, source, timeout=timeout, progress=progress,
                                   keep=False)
     try:

@@ -174,8 +174,17 @@ def test_wrong_keys_shapes_or_garbage_give_clear_errors(tmp_path):
         load_vgg19(wrong_shape)
     garbage = tmp_path / "garbage.pth"
     garbage.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="garbage.pth"):
+    with pytest.raises(ValueError, match="garbage.pth") as err:
         load_vgg19(garbage)
+    # the fix in one line, never PyTorch's advice to unpickle with weights_only=False
+    msg = str(err.value)
+    assert "delete it" in msg and "download vgg19" in msg and "weights_only" not in msg and "\n" not in msg
+    # a pickle that weights_only refuses (arbitrary objects) gets the same advice
+    unsafe = tmp_path / "unsafe.pth"
+    torch.save({"features.0.weight": object()}, unsafe)
+    with pytest.raises(ValueError, match="delete it") as err:
+        load_vgg19(unsafe)
+    assert "weights_only" not in str(err.value)
 
 
 def test_fallback_is_random_deterministic_and_warns_once(monkeypatch):

@@ -220,10 +220,12 @@ def test_offline_switch_refuses_without_asking_the_server(server, cache, monkeyp
     base, _, info = server
     monkeypatch.setenv("EDGECONNECT_OFFLINE", "1")
     before = len(info["requests"])
+    said = []
     for target in ("vgg19", "places2"):
         with pytest.raises(DownloadError, match=r"\$EDGECONNECT_OFFLINE is set: not downloading"):
-            download(target, base_url=base, log=lambda s: None, progress=None)
+            download(target, base_url=base, log=said.append, progress=None)
     assert len(info["requests"]) == before and _files(cache) == []
+    assert not any("downloading" in line for line in said), said  # no download announced before the refusal
 
 
 # --------------------------------------------------------------------------------------------------------
