@@ -21,7 +21,9 @@ What a run writes under ``out_dir``: ``checkpoints/ckpt_00000100.pt`` (the last 
 ``samples/iter_00000100.png`` (input | edges | output | ground truth), ``config.json``, and TensorBoard
 events in ``tb/`` when ``tensorboard`` is installed.
 
-Checkpoints are written atomically (a temporary file in the same folder, ``fsync``, ``os.replace``), hold
+The run folder's lifecycle (the guard against a folder holding another run, resume, save-and-prune,
+``config.json``, the CSV logs) is :class:`edgeconnect_lib.runs.RunFolder`, shared with InGAN's trainer; a
+folder that holds checkpoints is refused unless the run resumes one of them. Checkpoints are written atomically (a temporary file in the same folder, ``fsync``, ``os.replace``), hold
 the weights of every network (G and D), the optimisers, the loss scaler, the iteration, the RNG states
 (Python, NumPy, torch, CUDA) and the configuration as a plain dict, and are read with
 ``torch.load(..., weights_only=True)``. Training data are drawn from ``(seed, epoch, index)`` only, so
@@ -41,9 +43,7 @@ the end it checks that every rank holds the same weights.
 """
 from __future__ import annotations
 
-import csv
 import io
-import json
 import os
 import random
 import time
@@ -67,7 +67,6 @@ from .checkpoints import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
-    readable_checkpoint,
     suppress_os_errors,
 )
 from .models import (
@@ -79,6 +78,7 @@ from .models import (
     network_from_checkpoint,
     to_batch,
 )
+from .runs import UNREADABLE_SUFFIX, CsvLog, RunFolder  # noqa: F401  (CsvLog, UNREADABLE_SUFFIX: public names here too)
 from .utils import describe_device, pick_device, seed_everything
 
 __all__ = [
@@ -103,8 +103,6 @@ __all__ = [
 RESUME_MUST_MATCH = ("stage", "base_channels", "residual_blocks", "disc_channels", "edge_spectral_norm")
 #: Config fields whose change on a resume is not worth a notice.
 RESUME_QUIET = ("progress",)
-#: Suffix given to an unreadable checkpoint that a resume skipped (kept for inspection, out of the rotation).
-UNREADABLE_SUFFIX = ".unreadable"
 
 
 def min_photo_side(image_size: int) -> int:
@@ -153,10 +151,16 @@ def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, e
                     seconds: float = 0.0) -> Path:
     """Write a full training checkpoint of ``model`` (see the module docstring) atomically to ``path``;
     ``seconds`` is the run's training time so far (``log.csv`` continues from it after a resume)."""
+    return atomic_save(checkpoint_dict(model, iteration, cfg, extra, seconds), Path(path))
+
+
+def checkpoint_dict(model, iteration: int, cfg: TrainConfig, extra: dict | None = None,
+                    seconds: float = 0.0) -> dict[str, Any]:
+    """Everything a resume needs (what :func:`save_checkpoint` writes)."""
     from .networks import network_config
 
     nets = model.networks()
-    obj = {
+    return {
         "format": CHECKPOINT_FORMAT,
         "stage": cfg.stage,
         "iteration": int(iteration),
@@ -170,7 +174,6 @@ def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, e
         "torch_version": str(torch.__version__),
         "extra": dict(extra or {}),
     }
-    return atomic_save(obj, Path(path))
 
 
 def _load_networks(model: nn.Module, ckpt: dict, names: Sequence[str] | None = None) -> list[str]:
@@ -329,63 +332,6 @@ def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> 
     return path
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Logs
-# ----------------------------------------------------------------------------------------------------------
-class CsvLog:
-    """Append rows to a CSV file; on resume, rows after the checkpoint's iteration are dropped (they are redone).
-
-    Used by the EdgeConnect trainer (``log.csv``, ``val.csv``) and by :mod:`edgeconnect_lib.ingan`."""
-
-    def __init__(self, path: Path, resume_iteration: int | None) -> None:
-        self.path, self.fields = path, None
-        if resume_iteration is not None and path.is_file():
-            with path.open(newline="") as f:
-                rows = list(csv.DictReader(f))
-            if rows:
-                self.fields = list(rows[0].keys())
-                # a row cut short by a kill has missing fields (None): drop it with the rows after the checkpoint
-                keep = [r for r in rows if None not in r.values() and None not in r
-                        and r["iteration"].isdigit() and int(r["iteration"]) <= resume_iteration]
-                self._rewrite(keep)
-        elif path.exists():
-            path.unlink()
-
-    def _rewrite(self, rows: list[dict]) -> None:
-        with self.path.open("w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.fields)
-            w.writeheader()
-            w.writerows(rows)
-
-    def write(self, row: dict[str, Any]) -> None:
-        new = self.fields is None
-        if new:
-            self.fields = list(row)
-        extra = [k for k in row if k not in self.fields]
-        if extra:  # a new column (e.g. first validation metric): rewrite with the wider header
-            with self.path.open(newline="") as f:
-                rows = list(csv.DictReader(f))
-            self.fields += extra
-            self._rewrite(rows)
-            new = False
-        with self.path.open("a", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=self.fields)
-            if new:
-                w.writeheader()
-            w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-
-
-def _seconds_in_log(path: Path, iteration: int) -> float:
-    """``seconds`` of the last ``log.csv`` row at or before ``iteration`` (checkpoints without a time), else 0."""
-    try:
-        with path.open(newline="") as f:
-            rows = [r for r in csv.DictReader(f) if (r.get("iteration") or "").isdigit()
-                    and int(r["iteration"]) <= iteration]
-        return float(rows[-1]["seconds"]) if rows else 0.0
-    except (OSError, ValueError, KeyError, TypeError):
-        return 0.0
-
-
 def _tensorboard(folder: Path):
     """A TensorBoard ``SummaryWriter`` when ``tensorboard`` is installed, else ``None`` (optional)."""
     try:
@@ -528,19 +474,14 @@ class Trainer:
         self._elapsed_before = 0.0          # training seconds of the run before this Trainer (resume)
         self._fit_t0: float | None = None
 
-        # -- resume --------------------------------------------------------------------------------------
-        if resume:
-            if self.dist.main:  # temporary files of a write interrupted by a crash or a kill
-                for tmp in (self.out_dir / "checkpoints").glob(".ckpt_*.tmp"):
-                    with suppress_os_errors():
-                        tmp.unlink()
-            ckpt = self._resume_checkpoint(resume)
-            if ckpt is not None:
-                self._restore(ckpt)
-                self._resumed_from = Path(ckpt["path"])
-        if self._resumed_from is None and latest_checkpoint(self.out_dir) is not None:
-            raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it (resume=True, "
-                             "CLI --resume) or choose another output folder")
+        # -- resume (the run folder: runs.RunFolder) -----------------------------------------------------------
+        self.run_folder = RunFolder(self.out_dir, resume or False, cfg.keep_last, main=self.dist.main,
+                                    log=self._print, map_location=self.device)
+        ckpt = self.run_folder.resume_checkpoint()
+        self.run_folder.check_fresh_or_resume(ckpt)  # a folder holding another run is refused
+        if ckpt is not None:
+            self._restore(ckpt)
+            self._resumed_from = Path(ckpt["path"])
         if self.dist.enabled:
             self.model.distribute([self.device.index] if self.device.type == "cuda" else None)
 
@@ -561,29 +502,6 @@ class Trainer:
                             + "; ".join(str(b) for b in bad))
 
     # -- resume ------------------------------------------------------------------------------------------
-    def _resume_checkpoint(self, resume: bool | str | Path) -> dict | None:
-        """The checkpoint to resume from: ``True`` -> the newest readable one in ``out_dir`` (newer, unreadable
-        ones are reported and renamed ``*.unreadable``); a file -> that file; a folder -> its newest readable."""
-        if resume is not True and Path(resume).is_file():
-            return load_checkpoint(resume, map_location=self.device)
-        folder = self.out_dir if resume is True else Path(resume)
-        if resume is not True and not folder.is_dir():
-            raise FileNotFoundError(f"resume={str(resume)!r}: no such checkpoint file or run folder")
-        ckpt, skipped = readable_checkpoint(folder, map_location=self.device)
-        for path, why in skipped:
-            self._print(f"skipped unreadable checkpoint {path}: {why}")
-            if self.dist.main and ckpt is not None:  # out of the rotation (pruning), kept for inspection
-                with suppress_os_errors():
-                    path.rename(path.with_name(path.name + UNREADABLE_SUFFIX))
-        if ckpt is None and skipped:
-            raise ValueError(f"none of the {len(skipped)} checkpoint(s) in {folder} can be read (newest: "
-                             f"{skipped[0][1]}); resume from a good file with resume=PATH (CLI: --resume PATH) or "
-                             "start afresh in another output folder")
-        if ckpt is not None and skipped:
-            self._print(f"resuming from {ckpt['path']}, the newest readable checkpoint (the unreadable ones are "
-                        f"kept as *{UNREADABLE_SUFFIX})")
-        return ckpt
-
     def _notice_changed_settings(self, ckpt: dict) -> None:
         """Print which settings (lr, betas, loss weights, ...) differ from the checkpoint's: the new ones apply."""
         # a key the checkpoint's config lacks (written before that setting existed) had its default value
@@ -615,9 +533,7 @@ class Trainer:
             _set_rng_state(ckpt["rng"])
         self.iteration = int(ckpt["iteration"])
         self.last_checkpoint = Path(ckpt["path"])
-        seconds = ckpt.get("seconds")
-        self._elapsed_before = float(seconds) if seconds is not None else _seconds_in_log(
-            self.out_dir / "log.csv", self.iteration)
+        self._elapsed_before = self.run_folder.seconds_before(ckpt)
 
     # -- helpers -----------------------------------------------------------------------------------------
     def lr_scale(self, iteration: int) -> float:
@@ -658,20 +574,11 @@ class Trainer:
         A failed write (disk full, read-only, permission) raises ``OSError`` naming the file and the cause;
         the earlier checkpoints are left as they were (nothing is pruned).
         """
-        path = self.out_dir / "checkpoints" / f"ckpt_{self.iteration:08d}.pt"
-        if self.dist.main:
-            try:
-                save_checkpoint(self.model, self.iteration, self.cfg, path, seconds=self.elapsed(),
-                                extra={"val": dict(self.last_val), "device": describe_device(self.device)})
-            except OSError as err:
-                kept = f"the last good checkpoint is {self.last_checkpoint}" if self.last_checkpoint else "no checkpoint was written yet"
-                raise OSError(err.errno, f"{err.strerror}; training stopped at iteration {self.iteration} and {kept}"
-                              " (fix the cause, then resume: CLI --resume)", err.filename) from err
-            for old in list_checkpoints(self.out_dir)[:-self.cfg.keep_last]:
-                with suppress_os_errors():
-                    old.unlink()
-        self.last_checkpoint = path
-        return path
+        obj = checkpoint_dict(self.model, self.iteration, self.cfg, seconds=self.elapsed(),
+                              extra={"val": dict(self.last_val), "device": describe_device(self.device)}
+                              ) if self.dist.main else {}
+        self.last_checkpoint = self.run_folder.save(obj, self.iteration, last_good=self.last_checkpoint)
+        return self.last_checkpoint
 
     def validate(self) -> dict[str, float]:
         """Validation metrics on the first ``val_images`` validation photos (rank 0)."""
@@ -691,12 +598,10 @@ class Trainer:
         t0 = self._fit_t0 = time.perf_counter()
         history: list[dict] = []
         main = d.main
-        if main:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+        self.run_folder.write_config(cfg.to_dict())
         resumed = self._resumed_from is not None
-        train_log = CsvLog(self.out_dir / "log.csv", self.iteration if resumed else None) if main else None
-        val_log = CsvLog(self.out_dir / "val.csv", self.iteration if resumed else None) if main else None
+        train_log = self.run_folder.csv_log("log.csv", self.iteration)
+        val_log = self.run_folder.csv_log("val.csv", self.iteration)
         tb = _tensorboard(self.out_dir / "tb") if main else None
         self._print(f"stage {cfg.stage}: {len(self.train_set)} training photos, {cfg.image_size} px, batch "
                     f"{cfg.batch_size} x {d.world}, device {describe_device(self.device)}, precision "

@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "edges": 1, "masks": 1, "metrics": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
     "data": 2, "networks": 2, "losses": 2,
     "config": 3, "checkpoints": 3,
-    "models": 4, "weights": 4, "cli_files": 4,
+    "models": 4, "weights": 4, "cli_files": 4, "runs": 4,
     "train": 5, "evaluation": 5, "baselines": 5,
     "ablations": 6, "editor": 6, "ingan": 6,
     "course": 7, "__main__": 7,

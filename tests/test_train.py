@@ -157,6 +157,11 @@ def test_a_fresh_run_refuses_a_folder_with_checkpoints(photos, tmp_path):
     Trainer(tiny("edge", iterations=2), photos, tmp_path, verbose=False).fit()
     with pytest.raises(ValueError, match="resume"):
         Trainer(tiny("edge", iterations=2), photos, tmp_path, verbose=False)
+    # resuming a checkpoint of another run into it would mix two runs as well (runs.RunFolder, as InGAN)
+    Trainer(tiny("edge", iterations=2), photos, tmp_path / "other", verbose=False).fit()
+    with pytest.raises(ValueError, match="would mix two runs"):
+        Trainer(tiny("edge", iterations=4), photos, tmp_path, resume=tmp_path / "other", verbose=False)
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["ckpt_00000002.pt"]
 
 
 def test_atomic_save_keeps_the_old_file_when_a_write_fails(tmp_path, monkeypatch):

@@ -1,7 +1,6 @@
 """Training InGAN on one photo (:class:`InGANTrainer`, the official code's loop), its checkpoints and their export."""
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -11,18 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import (
-    EXPORT_KEYS,
-    atomic_save,
-    export_weights,
-    latest_checkpoint,
-    list_checkpoints,
-    load_checkpoint,
-    readable_checkpoint,
-    suppress_os_errors,
-)
+from ..checkpoints import EXPORT_KEYS, atomic_save, export_weights, load_checkpoint
 from ..models import NonFiniteLossError
-from ..train import CsvLog
+from ..runs import RunFolder
 from ..utils import describe_device, pick_device, seed_everything
 from .config import INGAN_FORMAT, MIN_OUTPUT_SIDE, InGANConfig
 from .geometry import homography_from_corners
@@ -54,10 +44,12 @@ class InGANTrainer:
     ``out_dir`` receives ``checkpoints/ckpt_NNNNNNNN.pt`` (atomic writes, the last ``keep_last`` kept; weights,
     optimisers, the photo as ``uint8``, the sampler's RNG state, the config), ``log.csv`` and ``config.json``.
     ``resume=True`` continues from the newest readable checkpoint (unreadable newer ones are skipped and
-    named); ``resume=PATH`` from that file; ``resume=CHECKPOINT`` from a checkpoint already read
+    named and renamed ``*.unreadable``); ``resume=PATH`` from that file (or that run folder's newest readable
+    checkpoint); ``resume=CHECKPOINT`` from a checkpoint already read
     (:func:`read_resume_checkpoint`). An ``out_dir`` that holds checkpoints is refused unless the run resumes
-    one of them, and an ``image`` given with a resume must be the run's photo (``ValueError``): two runs never
-    mix in one folder. A NaN or infinite loss raises :class:`~edgeconnect_lib.models.NonFiniteLossError`
+    one of them (:meth:`~edgeconnect_lib.runs.RunFolder.check_fresh_or_resume`, as for
+    :class:`~edgeconnect_lib.train.Trainer`), and an ``image`` given with a resume must be the run's photo
+    (``ValueError``): two runs never mix in one folder. A NaN or infinite loss raises :class:`~edgeconnect_lib.models.NonFiniteLossError`
     (``last_checkpoint``: the last good one). Every random draw after the weights' seeded initialisation comes
     from one ``torch.Generator`` saved in the checkpoint, so on the CPU N iterations in one go and N/2 + resume
     + N/2 give the same weights (tested).
@@ -68,8 +60,9 @@ class InGANTrainer:
         self.cfg, self.verbose = cfg, verbose
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.device = pick_device(cfg.device)
-        ckpt = self._resume_checkpoint(resume) if resume is not False and resume is not None else None
-        self._refuse_another_run(ckpt)
+        self.run_folder = RunFolder(self.out_dir, resume, cfg.keep_last, log=self._print)
+        ckpt = self._resume_checkpoint()
+        self.run_folder.check_fresh_or_resume(ckpt)  # two runs never mix in one folder
         if ckpt is not None:
             photo = ckpt["extra"]["image"].numpy().astype(np.float32) / 255.0
             self.image_name = str(ckpt["extra"].get("image_name", "image"))
@@ -95,16 +88,14 @@ class InGANTrainer:
             self._restore(ckpt)
 
     # -- resume --------------------------------------------------------------------------------------------
-    def _resume_checkpoint(self, resume: bool | str | Path | dict) -> dict | None:
-        if isinstance(resume, dict):  # a checkpoint already read (read_resume_checkpoint): not read again
-            ckpt = resume
-        else:
-            if resume is True and self.out_dir is None:
-                return None
-            ckpt = read_resume_checkpoint(resume, self.out_dir, log=self._print)
-            if ckpt is None:
+    def _resume_checkpoint(self) -> dict | None:
+        """The checkpoint to resume (:meth:`RunFolder.resume_checkpoint`), checked to be an InGAN one of the
+        same network settings."""
+        ckpt = self.run_folder.resume_checkpoint()
+        if ckpt is None:
+            if self.run_folder.resume is not False and self.out_dir is not None:
                 self._print(f"resume: no checkpoint in {self.out_dir}: starting from iteration 0")
-                return None
+            return None
         if ckpt.get("format") != INGAN_FORMAT:
             raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
                              "run folder or file written by 'ingan train'")
@@ -116,22 +107,6 @@ class InGANTrainer:
             raise ValueError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
                              "use the run's preset and sizes, or train into a new --out")
         return ckpt
-
-    def _refuse_another_run(self, ckpt: dict | None) -> None:
-        """``out_dir`` holding checkpoints is refused unless this run continues them: a fresh run there would
-        mix two runs (``log.csv`` and ``config.json`` replaced, the other run's newer checkpoints loaded by
-        :meth:`InGAN.load`), and so would resuming a checkpoint from elsewhere into it."""
-        if self.out_dir is None or latest_checkpoint(self.out_dir) is None:
-            return
-        if ckpt is None:
-            raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it (resume=True, "
-                             "CLI --resume) or choose another output folder")
-        source = Path(str(ckpt.get("path", "")))
-        own = {p.resolve() for p in list_checkpoints(self.out_dir)}
-        if ckpt.get("path") is not None and source.resolve() not in own:
-            raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resuming {source} into it "
-                             "would mix two runs; resume that folder's own run (resume=True, CLI --resume alone), "
-                             "or resume into another output folder")
 
     def _refuse_another_photo(self, ckpt: dict, image: Any) -> None:
         """A photo given with a resume must be the run's own (as prepared for training, within one level)."""
@@ -157,7 +132,7 @@ class InGANTrainer:
         if "rng" in ckpt:
             self.rng.set_state(ckpt["rng"])
         self.iteration = int(ckpt["iteration"])
-        self._seconds_before = float(ckpt.get("seconds", 0.0))
+        self._seconds_before = self.run_folder.seconds_before(ckpt)
         self.last_checkpoint = Path(ckpt["path"]) if "path" in ckpt else None
         self.resumed_from = ckpt.get("path")
 
@@ -260,13 +235,9 @@ class InGANTrainer:
         """Write ``checkpoints/ckpt_NNNNNNNN.pt`` atomically and keep the last ``keep_last``."""
         if self.out_dir is None:
             raise ValueError("InGANTrainer.save: no out_dir was given")
-        path = self.out_dir / "checkpoints" / f"ckpt_{self.iteration:08d}.pt"
-        atomic_save(self.checkpoint_dict(seconds), path)
-        for old in list_checkpoints(self.out_dir)[:-self.cfg.keep_last]:
-            with suppress_os_errors():
-                old.unlink()
-        self.last_checkpoint = path
-        return path
+        self.last_checkpoint = self.run_folder.save(self.checkpoint_dict(seconds), self.iteration,
+                                                    last_good=self.last_checkpoint)
+        return self.last_checkpoint
 
     def fit(self, iterations: int | None = None) -> InGANResult:
         """Train up to ``iterations`` in total (default ``cfg.iterations``); checkpoint every ``save_every``
@@ -277,11 +248,8 @@ class InGANTrainer:
         total = cfg.iterations if iterations is None else int(iterations)
         if total < self.iteration:
             raise ValueError(f"iterations={total}: the run is already at iteration {self.iteration}")
-        log = None
-        if self.out_dir is not None:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            (self.out_dir / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-            log = CsvLog(self.out_dir / "log.csv", self.iteration if self.resumed_from else None)
+        self.run_folder.write_config(cfg.to_dict())
+        log = self.run_folder.csv_log("log.csv", self.iteration)
         self._print(f"InGAN on {self.image_name} ({self.input_size[1]}x{self.input_size[0]} px), device "
                     f"{describe_device(self.device)}, iterations {self.iteration} -> {total}"
                     + (f", resumed from {self.resumed_from}" if self.resumed_from else ""))
@@ -319,18 +287,7 @@ def read_resume_checkpoint(resume: bool | str | Path, out_dir: str | Path | None
     ``out_dir`` (newer, unreadable ones are named through ``log``; ``None`` when the folder holds none; a
     ``ValueError`` when it holds some but none can be read); a file or run folder -> its (newest) checkpoint.
     Pass the result to :class:`InGANTrainer` as ``resume=`` so it is not read again."""
-    if resume is True:
-        if out_dir is None:
-            return None
-        ckpt, skipped = readable_checkpoint(out_dir, map_location="cpu")
-        for path, why in skipped:
-            log(f"resume: skipped unreadable {path} ({why})")
-        if ckpt is None and skipped:
-            raise ValueError(f"none of the {len(skipped)} checkpoint(s) in {out_dir} can be read (newest: "
-                             f"{skipped[0][1]}); resume from a good file (CLI: --resume PATH) or start afresh in "
-                             "another output folder")
-        return ckpt
-    return load_checkpoint(resume, map_location="cpu")
+    return RunFolder(out_dir, resume, log=log).resume_checkpoint()
 
 
 def export_ingan(src: str | Path, dst: str | Path, discriminator: bool = False) -> Path:
