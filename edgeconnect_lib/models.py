@@ -325,6 +325,9 @@ class _TrainableModel(nn.Module):
         if self.precision.dtype is not None:
             for net in self.networks().values():
                 spectral_norm_outside_autocast(net, device.type)
+        # the optimised step (mixed precision): G1's 1-channel output convolution as depthwise + sum, in fp32
+        if getattr(self, "G_edge", None) is not None:
+            use_single_output_conv(self.G_edge, self.precision.dtype is not None)
         if getattr(self, "perceptual_style", None) is not None:
             self.perceptual_style.to(device)
             if self.channels_last:

@@ -125,8 +125,9 @@ class SingleOutputConv2d(nn.Conv2d):
     convolution over output channels, so with one output channel most of each vector is wasted; G1's 7x7 output
     convolution (24 -> 1 channels at full resolution) took 16 ms of a 256 px image this way, 4-6 ms as depthwise
     + sum (``benchmarks/bench_inference.py``, one thread). Same parameters and state-dict keys as the
-    ``nn.Conv2d`` it is made from (:meth:`from_conv`, which shares them); the channel sum runs in fp32 under bf16
-    autocast. Used by the optimised inference path (``models.EdgeConnect.set_precision``), not in training.
+    ``nn.Conv2d`` it is made from (:meth:`from_conv`, which shares them); it runs in fp32 under bf16 autocast. Used
+    by the optimised paths: inference (``models.EdgeConnect.set_precision``) and training with mixed precision
+    (``models._TrainableModel.setup``).
     """
 
     @classmethod
@@ -140,13 +141,16 @@ class SingleOutputConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.in_channels
-        # (1, C, k, k) -> (C, 1, k, k): one k x k filter per input channel
-        per_channel = F.conv2d(x, self.weight.transpose(0, 1), None, self.stride, self.padding, self.dilation,
-                               groups=c)  # (B, C, H', W')
-        out = per_channel.float().sum(1, keepdim=True)  # (B, 1, H', W'), summed in fp32
-        if self.bias is not None:
-            out = out + self.bias.float().view(1, 1, 1, 1)
-        return out.to(per_channel.dtype)
+        # in fp32 even under bf16 autocast: as fast here (a depthwise convolution is memory-bound) and one rounding
+        # fewer than the direct bf16 convolution
+        with torch.autocast(x.device.type, enabled=False):
+            # (1, C, k, k) -> (C, 1, k, k): one k x k filter per input channel
+            per_channel = F.conv2d(x.float(), self.weight.float().transpose(0, 1), None, self.stride, self.padding,
+                                   self.dilation, groups=c)  # (B, C, H', W')
+            out = per_channel.sum(1, keepdim=True)  # (B, 1, H', W')
+            if self.bias is not None:
+                out = out + self.bias.float().view(1, 1, 1, 1)
+        return out
 
 
 def use_single_output_conv(generator: nn.Module, on: bool = True) -> nn.Module:

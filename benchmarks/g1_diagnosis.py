@@ -1,0 +1,37 @@
+"""G1 diagnosis on the val photos: in-hole edge density against the truth, and precision / recall / F1 at several
+output thresholds (edge pixels counted exactly), at 128 and 256 px, for each G_edge checkpoint given.
+
+    .venv/bin/python benchmarks/g1_diagnosis.py data/checkpoints/edge.pt data/checkpoints/campaign/edge_corpus_bce.pt
+
+A quality measurement, not a speed one (data/README.md, "The training campaign on the corpus"); the val photos only,
+with the trainer's fixed val holes (seed 1).
+"""
+import sys, torch, numpy as np
+from edgeconnect_lib.config import get_config
+from edgeconnect_lib.data import InpaintingDataset
+from edgeconnect_lib.course_data import course_images
+from edgeconnect_lib.checkpoints import load_checkpoint
+from edgeconnect_lib.models import network_from_checkpoint, mask_edge_input
+torch.set_num_threads(1)
+cfg = get_config("course", stage="edge")
+for size, masks in ((128, 4), (256, 4)):
+    val = InpaintingDataset(course_images("val"), size=size, train=False, seed=1, sigma=cfg.sigma,
+                            mask_mode=cfg.mask_mode, hole_range=tuple(cfg.hole_range))
+    items = [val[i] for i in range(len(val))]
+    for path in sys.argv[1:]:
+        G = network_from_checkpoint(load_checkpoint(path), "G_edge").eval()
+        with torch.no_grad():
+            x = [torch.stack(t) for t in zip(*items)]
+            image, gray, edge, mask = x
+            pred = G(mask_edge_input(gray, edge, mask))
+        hole = mask > 0.5
+        true = (edge > 0.5) & hole
+        row = [f"{size}px {path}",
+               f"true density {true.sum().item() / hole.sum().item():.3f}"]
+        for th in (0.5, 0.3, 0.2, 0.1):
+            p = (pred > th) & hole
+            tp = (p & true).sum().item()
+            prec = tp / max(1, p.sum().item()); rec = tp / max(1, true.sum().item())
+            f1 = 2 * prec * rec / max(1e-9, prec + rec)
+            row.append(f"t{th}: dens {p.sum().item() / hole.sum().item():.3f} P {prec:.2f} R {rec:.2f} F1 {f1:.3f}")
+        print(" | ".join(row), flush=True)
