@@ -492,7 +492,9 @@ def _load_binary_map(path: str | Path, size, what: str, meaning: str, hint: str)
     path = Path(path)
     target = _check_target_size(size)
     if not path.is_file():
-        raise FileNotFoundError(f"{what} file not found: {path} (check the path; {hint})")
+        # e.g. "check the path; masks are PNGs, 0 = known, 255 = hole" (the format, not how to save it)
+        kinds = "masks are PNGs, 0 = known, 255 = hole" if what == "mask" else f"{what}s are PNGs, 255 = {meaning}"
+        raise FileNotFoundError(f"{what} file not found: {path} (check the path; {kinds})")
     try:
         with Image.open(path) as im:
             im.load()
