@@ -429,9 +429,8 @@ class EdgeModel(_TrainableModel):
 
     def __init__(self, cfg: TrainConfig) -> None:
         super().__init__(cfg)
-        self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm,
-                                    upsample=cfg.upsample)
-        self.D_edge = PatchDiscriminator(2, cfg.disc_channels, use_spectral_norm=True)
+        self.G_edge = build_model_network("G_edge", cfg)
+        self.D_edge = build_model_network("D_edge", cfg)
 
     def _make_optimizers(self):
         return {"G_edge": _adam(self.G_edge.parameters(), self.cfg.generator_lr, self.cfg),
@@ -485,9 +484,8 @@ class InpaintModel(_TrainableModel):
     def __init__(self, cfg: TrainConfig, edge_model: EdgeModel | nn.Module | None = None,
                  perceptual_style: PerceptualStyleLoss | None = None) -> None:
         super().__init__(cfg)
-        self.G_inpaint = InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference,
-                                       upsample=cfg.upsample)
-        self.D_inpaint = PatchDiscriminator(3, cfg.disc_channels, use_spectral_norm=True)
+        self.G_inpaint = build_model_network("G_inpaint", cfg)
+        self.D_inpaint = build_model_network("D_inpaint", cfg)
         if edge_model is not None:
             g = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
             self.G_edge = g
@@ -579,8 +577,7 @@ class JointModel(InpaintModel):
                  perceptual_style: PerceptualStyleLoss | None = None) -> None:
         super().__init__(cfg, None, perceptual_style)
         if edge_model is None:
-            self.G_edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm,
-                                    upsample=cfg.upsample)
+            self.G_edge = build_model_network("G_edge", cfg)
         else:
             self.G_edge = edge_model.G_edge if isinstance(edge_model, EdgeModel) else edge_model
         self.G_edge.requires_grad_(True)
@@ -689,7 +686,6 @@ class EdgeConnect(nn.Module):
                  amp: str = "off") -> None:
         super().__init__()
         self.G_edge, self.G_inpaint, self.sigma = G_edge, G_inpaint, sigma
-        self.precision = Precision(torch.device("cpu"), "off")
         self.eval()
         self.set_precision(amp)
 
@@ -921,10 +917,10 @@ def build_model_network(name: str, cfg: TrainConfig) -> nn.Module:
     """A fresh network called ``name`` (G_edge, D_edge, G_inpaint, D_inpaint) at ``cfg``'s size."""
     if name == "G_edge":
         return EdgeGenerator(cfg.base_channels, cfg.residual_blocks, use_spectral_norm=cfg.edge_spectral_norm,
-                                    upsample=cfg.upsample)
+                             upsample=cfg.upsample)
     if name == "G_inpaint":
         return InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference,
-                                       upsample=cfg.upsample)
+                                upsample=cfg.upsample)
     if name in ("D_edge", "D_inpaint"):
         return PatchDiscriminator(2 if name == "D_edge" else 3, cfg.disc_channels, use_spectral_norm=True)
     raise ValueError(f"unknown network name {name!r}")
