@@ -53,6 +53,8 @@ __all__ = [
     "SingleOutputConv2d",
     "UPSAMPLE_KINDS",
     "use_single_output_conv",
+    "resize_kernel_from_transpose",
+    "to_resize_upsampling",
     "PAPER_PARAMETER_COUNTS",
 ]
 
@@ -583,3 +585,73 @@ def refresh_spectral_norm(module: nn.Module, iterations: int = 10) -> nn.Module:
                 finally:
                     hook.n_power_iterations = saved
     return module
+
+
+# ----------------------------------------------------------------------------------------------------------
+# From transposed convolutions to resize-convolutions (a warm start for upsample="resize")
+# ----------------------------------------------------------------------------------------------------------
+# Along one axis, a 4-tap transposed convolution with stride 2 and padding 1 gives output 2m from x[m] K1 +
+# x[m-1] K3 and output 2m+1 from x[m] K2 + x[m+1] K0: two different 2-tap filters, one per output phase, which is
+# the checkerboard. Nearest-neighbour doubling then a 3-tap convolution W gives x[m-1] W0 + x[m] (W1 + W2) and
+# x[m] (W0 + W1) + x[m+1] W2, i.e. taps A @ W with A below (rows: K0..K3). The closest W in least squares is
+# pinv(A) @ K along each axis: the two phases' filters are averaged, which is what removes the checkerboard.
+_PHASE_TAPS = torch.tensor([[0.0, 0.0, 1.0],   # K0 <- W2
+                            [0.0, 1.0, 1.0],   # K1 <- W1 + W2
+                            [1.0, 1.0, 0.0],   # K2 <- W0 + W1
+                            [1.0, 0.0, 0.0]])  # K3 <- W0
+
+
+def resize_kernel_from_transpose(weight: torch.Tensor) -> torch.Tensor:
+    """The 3x3 kernel of ``Upsample(2, nearest) + Conv2d(padding=1)`` closest in least squares to a 4x4, stride-2,
+    padding-1 transposed convolution's ``weight``.
+
+    ``weight``: ``(C_in, C_out, 4, 4)`` (``nn.ConvTranspose2d`` layout) -> ``(C_out, C_in, 3, 3)`` (``nn.Conv2d``).
+    Per axis the transposed kernel ``K`` is matched by taps ``A W`` (see ``_PHASE_TAPS``), so ``W = P K P^T`` with
+    ``P = pinv(A)``: exact when the two output phases of ``K`` agree (a checkerboard-free kernel), their
+    least-squares average otherwise. Used by :func:`to_resize_upsampling` to start a resize-convolution network
+    from a trained transposed-convolution one instead of from scratch.
+    """
+    if weight.dim() != 4 or tuple(weight.shape[-2:]) != (4, 4):
+        raise ValueError(f"resize_kernel_from_transpose: expected a (C_in, C_out, 4, 4) kernel, got {tuple(weight.shape)}")
+    pinv = torch.linalg.pinv(_PHASE_TAPS.double())                       # (3, 4)
+    w = torch.einsum("pk,iokl,ql->oipq", pinv, weight.double(), pinv)    # (C_out, C_in, 3, 3)
+    return w.to(weight.dtype)
+
+
+def to_resize_upsampling(generator: nn.Module) -> nn.Module:
+    """A copy of a trained ``upsample="transpose"`` generator with ``upsample="resize"``: every weight copied,
+    each transposed convolution replaced by the closest resize-convolution (:func:`resize_kernel_from_transpose`).
+
+    Both upsampling layers are followed by instance normalisation, so the spectral norm's rescaling of the new
+    kernels (``weight = weight_orig / sigma``) changes nothing after them. The copy's output is close to the
+    original's, without its checkerboard; fine-tuning then starts from there (``data/README.md``, issue 18).
+    """
+    if not isinstance(generator, _Generator) or generator.upsample != "transpose":
+        raise ValueError("to_resize_upsampling: expected an EdgeGenerator or InpaintGenerator with upsample='transpose'")
+    config = {**network_config(generator), "upsample": "resize"}
+    new = build_network(config, init=True)
+    old_state = generator.state_dict()
+    ups_old = [n for n, m in generator.decoder.named_children() if isinstance(m, nn.ConvTranspose2d)]
+    ups_new = [n for n, m in new.decoder.named_children() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+    rename = dict(zip(ups_old, ups_new))
+    last_old = [n for n, m in generator.decoder.named_children() if isinstance(m, nn.Conv2d)][-1]
+    last_new = [n for n, m in new.decoder.named_children() if isinstance(m, nn.Conv2d)][-1]
+    rename[last_old] = last_new
+    state = new.state_dict()  # keeps the spectral norm's version metadata that load_state_dict checks
+    fresh = set(state)
+    for key, value in old_state.items():
+        parts = key.split(".")
+        if parts[0] == "decoder":
+            old_index = parts[1]
+            parts[1] = rename[old_index]
+            if old_index in ups_old and parts[2] in ("weight", "weight_orig"):
+                value = resize_kernel_from_transpose(value)
+            elif old_index in ups_old and parts[2] in ("weight_u", "weight_v"):
+                continue  # the power iteration's vectors: refreshed below for the new kernel's shape
+        name = ".".join(parts)
+        if name not in fresh:
+            raise RuntimeError(f"to_resize_upsampling: {key} has no place in the resize network ({name})")
+        state[name] = value
+    new.load_state_dict(state)
+    refresh_spectral_norm(new, iterations=30)  # sigma of the new kernels (no-op without spectral norm)
+    return new

@@ -343,3 +343,69 @@ def test_resize_upsampling_has_no_built_in_checkerboard():
     assert e(torch.rand(1, 3, 16, 16)).shape == (1, 1, 16, 16) and e.decoder[1].weight_orig is not None
     with pytest.raises(ValueError, match="upsample"):
         EdgeGenerator(upsample="bilinear")
+
+
+def test_resize_kernel_from_transpose_is_exact_for_a_checkerboard_free_kernel():
+    """A transposed kernel whose two output phases agree (K = A W A^T) is a resize-convolution in disguise: the
+    least-squares conversion recovers W exactly, and the two layers give the same output away from the border."""
+    import torch.nn.functional as F
+
+    from edgeconnect_lib.networks import _PHASE_TAPS, resize_kernel_from_transpose
+
+    torch.manual_seed(0)
+    w = torch.randn(5, 3, 3, 3, dtype=torch.float64)                       # (C_out, C_in, 3, 3)
+    k = torch.einsum("kp,oipq,lq->iokl", _PHASE_TAPS.double(), w, _PHASE_TAPS.double())  # (C_in, C_out, 4, 4)
+    assert torch.allclose(resize_kernel_from_transpose(k), w, atol=1e-10)
+    x = torch.randn(2, 3, 12, 12, dtype=torch.float64)
+    y_t = F.conv_transpose2d(x, k, stride=2, padding=1)
+    y_r = F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"), w, padding=1)
+    assert torch.allclose(y_t[..., 2:-2, 2:-2], y_r[..., 2:-2, 2:-2], atol=1e-10)
+    # a kernel with a checkerboard is not exact: the phases are averaged
+    k2 = k.clone()
+    k2[..., 0, 0] += 1.0
+    assert not torch.allclose(F.conv_transpose2d(x, k2, stride=2, padding=1)[..., 2:-2, 2:-2],
+                              F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"),
+                                       resize_kernel_from_transpose(k2), padding=1)[..., 2:-2, 2:-2])
+    with pytest.raises(ValueError, match="4, 4"):
+        resize_kernel_from_transpose(torch.zeros(3, 5, 3, 3))
+
+
+def test_to_resize_upsampling_starts_from_the_trained_network_without_its_checkerboard():
+    """The shipped G2 (transposed convolutions) converted to resize-convolutions: on a real photo its fill stays
+    closer to the trained network's than a fresh resize network's does, and its checkerboard energy in the hole
+    falls (the shipped G2 prints about twice the photo's; lesson 08's grid texture)."""
+    import cv2
+    import numpy as np
+
+    from edgeconnect_lib.checkpoints import load_checkpoint
+    from edgeconnect_lib.edges import canny_edges
+    from edgeconnect_lib.images import load_image, rgb_to_gray
+    from edgeconnect_lib.masks import free_form_mask
+    from edgeconnect_lib.metrics import checkerboard_ratio
+    from edgeconnect_lib.models import inpaint_outputs, network_from_checkpoint
+    from edgeconnect_lib.networks import to_resize_upsampling
+
+    photo = load_image("data/images/mate_leaf.jpg")
+    side = min(photo.shape[:2])
+    photo = cv2.resize(photo[:side, :side], (128, 128), interpolation=cv2.INTER_AREA)
+    hole = free_form_mask(128, 128, np.random.default_rng(0)).astype(np.float32)
+    edges = canny_edges(rgb_to_gray(photo), sigma=2.0).astype(np.float32)
+    image = torch.from_numpy(np.ascontiguousarray(photo)).float().permute(2, 0, 1)[None]
+    edges, masks = torch.from_numpy(edges)[None, None], torch.from_numpy(hole)[None, None]
+    g = network_from_checkpoint(load_checkpoint("data/checkpoints/inpaint.pt"), "G_inpaint").eval()
+    r = to_resize_upsampling(g).eval()
+    assert r.upsample == "resize" and network_config(r) == {**network_config(g), "upsample": "resize"}
+    torch.manual_seed(0)
+    fresh = build_network(network_config(r)).eval()
+    with torch.no_grad():
+        out_g, out_r, out_f = (inpaint_outputs(n, image, edges, masks) for n in (g, r, fresh))
+    inside = masks.bool().expand_as(out_g)
+    assert (out_r - out_g).abs()[inside].mean() < 0.8 * (out_f - out_g).abs()[inside].mean()
+    cb_g, cb_r = checkerboard_ratio(out_g, image, masks), checkerboard_ratio(out_r, image, masks)
+    assert cb_g > 1.5 and cb_r < 0.7 * cb_g
+    for key, value in g.encoder.state_dict().items():  # the encoder is copied unchanged
+        assert torch.equal(r.encoder.state_dict()[key], value)
+    e = to_resize_upsampling(EdgeGenerator(base_channels=8, residual_blocks=1))  # spectral norm: vectors refreshed
+    assert e(torch.rand(1, 3, 16, 16)).shape == (1, 1, 16, 16)
+    with pytest.raises(ValueError, match="upsample='transpose'"):
+        to_resize_upsampling(r)
