@@ -15,8 +15,9 @@
   fields (``train``'s ``TrainConfig``, ``ingan train``'s ``InGANConfig``): a wrong type is one line naming the
   key and the type; the ranges are the dataclass's own checks.
 
-Exit codes (``python -m edgeconnect_lib``): 2 for a usage error (:class:`CliError`, ``ValueError``, a missing
-input), 1 for a failure of the system (disk full, read-only filesystem, no permission) or a diverged run.
+Exit codes (``python -m edgeconnect_lib``): 2 for a usage error (:class:`~edgeconnect_lib.errors.UsageError`, of
+which :data:`CliError` is a name, or a missing input), 1 for a failure of the system (disk full, read-only
+filesystem, no permission) or a diverged run. Any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .checkpoints import atomic_write
+from .errors import UsageError
 from .images import LOSSY_EXTENSIONS, to_uint8
 
 __all__ = [
@@ -51,8 +53,9 @@ __all__ = [
 ]
 
 
-class CliError(Exception):
-    """A usage error: printed as one line, exit status 2."""
+#: A usage error of the command line: printed as one line, exit status 2. The library's one user-error type
+#: (:class:`edgeconnect_lib.errors.UsageError`), under the name the command line's modules know it by.
+CliError = UsageError
 
 
 class FileWriteError(OSError):
@@ -186,20 +189,20 @@ def check_image_array(image: np.ndarray, what: str = "image") -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or arr.size == 0:
-        raise ValueError(f"{what} must be H x W (grey) or H x W x 3 (RGB), got shape {arr.shape}")
+        raise UsageError(f"{what} must be H x W (grey) or H x W x 3 (RGB), got shape {arr.shape}")
     if arr.dtype == np.uint8:
         return arr
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{what} has dtype {arr.dtype}: give floats in [0, 1] or uint8 levels 0..255")
+        raise UsageError(f"{what} has dtype {arr.dtype}: give floats in [0, 1] or uint8 levels 0..255")
     bad = int(np.count_nonzero(~np.isfinite(arr)))
     if bad:
-        raise ValueError(f"{what} has {bad} NaN or infinite value(s): it would be written as wrong pixels; fix the "
+        raise UsageError(f"{what} has {bad} NaN or infinite value(s): it would be written as wrong pixels; fix the "
                          "computation that made it (or np.nan_to_num it on purpose)")
     lo, hi = float(arr.min()), float(arr.max())
     if lo < -0.5 or hi > 1.5:
-        raise ValueError(f"{what} has values from {lo:g} to {hi:g}: a float image must be in [0, 1] (divide 8-bit "
+        raise UsageError(f"{what} has values from {lo:g} to {hi:g}: a float image must be in [0, 1] (divide 8-bit "
                          "levels by 255, or pass a uint8 array)")
     return to_uint8(arr)
 
@@ -211,7 +214,7 @@ def encode_image(levels: np.ndarray, suffix: str) -> bytes:
 
     fmt = Image.registered_extensions().get(suffix.lower())
     if fmt is None:
-        raise ValueError(f"{suffix!r} is not an image file ending Pillow can write")
+        raise UsageError(f"{suffix!r} is not an image file ending Pillow can write")
     buf = io.BytesIO()
     extra = {"quality": 95} if suffix.lower() in LOSSY_EXTENSIONS else {}
     Image.fromarray(np.ascontiguousarray(levels)).save(buf, format=fmt, **extra)
