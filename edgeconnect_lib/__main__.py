@@ -28,7 +28,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from .cli_files import CliError, FileGuard, describe_os_error, error_line, parse_overrides, resolve
+from .cli_files import CliError, FileGuard, describe_os_error, error_line, in_cli_terms, parse_overrides, resolve
 from .errors import UsageError, is_usage_error
 
 __all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS", "CliError"]
@@ -563,18 +563,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_download(args)
         return _inpaint(args)
     except UsageError as err:  # a user's mistake (CliError is one): one line, status 2
-        print(f"error: {_first_line(err)}", file=sys.stderr)
+        print(f"error: {in_cli_terms(_first_line(err))}", file=sys.stderr)
         return 2
     except OSError as err:
         if isinstance(err, FileNotFoundError) and err.errno is None:  # ours: a message naming the file and the fix
-            print(f"error: {_first_line(err)}", file=sys.stderr)
+            print(f"error: {in_cli_terms(_first_line(err))}", file=sys.stderr)
             return 2
-        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        print(f"error: {in_cli_terms(describe_os_error(err))}", file=sys.stderr)
         return 2 if isinstance(err, FileNotFoundError) else 1
     except ValueError as err:
         if not is_usage_error(err):
             raise  # a bug, not a user's mistake: keep the traceback
-        print(f"error: {_first_line(err)}", file=sys.stderr)
+        print(f"error: {in_cli_terms(_first_line(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

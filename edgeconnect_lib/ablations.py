@@ -34,9 +34,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from .baselines import composite_known
 from .edges import canny_edges, edge_density, edge_support, gradients, smooth
 from .errors import UsageError
-from .evaluation import (METRICS, EvalItem, Method, composite_known, evaluate, pipeline_method, summarize)
+from .evaluation import METRICS, EvalItem, Method, pipeline_method, score_methods, summarize
 from .images import rgb_to_gray
 
 __all__ = [
@@ -213,12 +214,12 @@ def edge_ablation(ec: Any, eval_set: Sequence[EvalItem],
 
     A dict: ``name``, ``density`` (:func:`mean_edge_density`; ``None`` for the string sources, whose maps
     depend on the hole), ``n`` and the means over all items of ``psnr``, ``ssim``, ``l1``
-    (:func:`~edgeconnect_lib.evaluation.evaluate` then :func:`~edgeconnect_lib.evaluation.summarize`), and
+    (:func:`~edgeconnect_lib.evaluation.score_methods` then :func:`~edgeconnect_lib.evaluation.summarize`), and
     ``buckets``: the per-bucket summary rows of that source.
     """
     if not sources:
         raise UsageError("edge_ablation: no edge sources given")
-    summary = summarize(evaluate({name: edge_method(ec, src) for name, src in sources.items()}, eval_set))
+    summary = summarize(score_methods({name: edge_method(ec, src) for name, src in sources.items()}, eval_set))
     rows = []
     for name, src in sources.items():
         mine = [s for s in summary if s["method"] == name]
@@ -258,7 +259,7 @@ def compare_detectors(ec: Any, eval_set: Sequence[EvalItem], names: Sequence[str
 def hole_change(outputs_a: Sequence[np.ndarray], outputs_b: Sequence[np.ndarray],
                 eval_set: Sequence[EvalItem]) -> float:
     """How much two edge inputs change the fill: the mean over items of the mean absolute difference, inside
-    the hole, between two methods' composites (``evaluate(..., outputs=...)``), in [0, 1].
+    the hole, between two methods' composites (``score_methods(..., outputs=...)``), in [0, 1].
 
     Near 0 means ``G_inpaint`` hardly reads its edge channel: then no edge ablation can show an effect.
     """

@@ -82,7 +82,7 @@ def compare_methods(rows: Iterable[Mapping[str, Any]], method: str, baseline: st
     """Paired comparisons of ``method`` against ``baseline`` on ``metric`` from per-sample rows.
 
     ``rows``: dicts with ``method``, the metric, and the keys that name a sample (``photo``, ``bucket``, ``k``,
-    as :func:`edgeconnect_lib.evaluation.evaluate` writes them); samples are paired by those keys. Returns one
+    as :func:`edgeconnect_lib.evaluation.score_methods` writes them); samples are paired by those keys. Returns one
     comparison per value of ``by`` (e.g. per hole-size bucket) and ``"all"``; ``by=None`` gives ``"all"`` only.
     ``kwargs`` go to :func:`paired_bootstrap`.
     """

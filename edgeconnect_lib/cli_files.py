@@ -10,7 +10,8 @@
   (:func:`edgeconnect_lib.checkpoints.atomic_write`: a temporary file, fsync, rename; a folder, a path under a
   file or a read-only file is refused first);
 * :func:`error_line` and :func:`describe_os_error` make the one ``error:`` line of a failure (the path, the cause
-  and what to do);
+  and what to do), and :func:`in_cli_terms` words the library's advice in the command line's options (the
+  library's messages name keyword arguments, ``resume=True``; the command line says ``--resume``);
 * :func:`parse_overrides` reads ``--set KEY=VALUE`` options into values of the types of a settings dataclass's
   fields (``train``'s ``TrainConfig``, ``ingan train``'s ``InGANConfig``): a wrong type is one line naming the
   key and the type; the ranges are the dataclass's own checks.
@@ -49,6 +50,7 @@ __all__ = [
     "check_image_array",
     "describe_os_error",
     "error_line",
+    "in_cli_terms",
     "parse_overrides",
 ]
 
@@ -83,6 +85,26 @@ OS_HINTS = {
 def error_line(err: BaseException) -> str:
     """The first line of an exception's message (its type's name when it has none)."""
     return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+#: The library's keyword arguments, as its messages name them, and the command line's options for them.
+CLI_TERMS: tuple[tuple[str, str], ...] = (
+    ("on_error='skip'", "--skip-bad-images"),
+    ("resume=PATH", "--resume PATH"),
+    ("resume=True", "--resume"),
+    ("then resume the run", "then resume the run with --resume"),
+    ("pass edge_checkpoint= (a run folder or checkpoint of an 'edge' run)", "give --edge-checkpoint (a run folder "
+     "or checkpoint of an 'edge' run)"),
+    ("without an image (image=None)", "without --image"),
+    ("(out_dir=)", "(--out)"),
+)
+
+
+def in_cli_terms(line: str) -> str:
+    """``line`` with the library's keyword arguments replaced by the command line's options (:data:`CLI_TERMS`)."""
+    for library, cli in CLI_TERMS:
+        line = line.replace(library, cli)
+    return line
 
 
 def describe_os_error(err: OSError) -> str:

@@ -468,7 +468,7 @@ class InpaintingDataset(Dataset):
                 f"{len(bad)} of the {len(self.files)} photos of source={self.source!r} cannot be used: "
                 + "; ".join(str(b) for b in bad)
                 + f". {why.capitalize()}"
-                + (", or skip them with on_error='skip' (CLI: --skip-bad-images)" if self.on_error == "raise" else "")
+                + (", or skip them with on_error='skip'" if self.on_error == "raise" else "")
             )
         dropped = {b.path for b in bad}
         self.files = [p for p in self.files if p not in dropped]

@@ -19,7 +19,9 @@ from __future__ import annotations
 import linecache
 from pathlib import Path
 
-__all__ = ["UsageError", "ConfigError", "InputError", "TrainingDiverged", "is_usage_error", "raised_by_a_check", "PENDING_MODULES"]
+__all__ = [
+    "UsageError", "ConfigError", "InputError", "TrainingDiverged", "is_usage_error", "raised_by_a_check", "PENDING_MODULES",
+]
 
 
 class UsageError(ValueError):

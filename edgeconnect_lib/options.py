@@ -25,7 +25,9 @@ GAN_KINDS: tuple[str, ...] = ("nsgan", "lsgan", "hinge")
 ON_ERROR_MODES: tuple[str, ...] = ("raise", "skip")
 #: The loss weights of ``losses.LossWeights`` and ``config.TrainConfig`` (Eq. 2 and Eq. 7 of the paper, and the
 #: course's two extra terms).
-LOSS_WEIGHTS: tuple[str, ...] = ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce")
+LOSS_WEIGHTS: tuple[str, ...] = (
+    "edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce",
+)
 #: Mixed precision of the networks.
 AMP_KINDS: tuple[str, ...] = ("auto", "off", "bf16", "fp16")
 #: How the generators' decoder doubles the resolution: the paper's 4x4 transposed convolutions, or nearest-neighbour
@@ -48,8 +50,8 @@ def choice(name: str, value: Any, choices: tuple[str, ...], hint: str = "") -> s
 def whole_number(name: str, value: Any, minimum: int = 1, what: str = "") -> int:
     """``value`` as an ``int`` if it is a whole number (not a bool) ``>= minimum``; else a :class:`ConfigError`."""
     ok = isinstance(value, Integral) and not isinstance(value, bool) and value >= minimum
-    need(ok, f"{name}={value!r}: must be {'a positive whole number' if minimum == 1 else f'a whole number >= {minimum}'}"
-         + (f" ({what})" if what else ""))
+    bound = "a positive whole number" if minimum == 1 else f"a whole number >= {minimum}"
+    need(ok, f"{name}={value!r}: must be {bound}" + (f" ({what})" if what else ""))
     return int(value)
 
 
@@ -74,6 +76,7 @@ def check_crop_fraction(crop_fraction: Any) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in crop_fraction)
     except (TypeError, ValueError):
-        raise ConfigError(f"crop_fraction={crop_fraction!r}: must be (lo, hi), fractions of the photo's short side") from None
+        raise ConfigError(f"crop_fraction={crop_fraction!r}: must be (lo, hi), fractions of the photo's short "
+                          "side") from None
     need(0.0 < lo <= hi <= 1.0, f"crop_fraction={crop_fraction!r}: must satisfy 0 < lo <= hi <= 1 (e.g. (0.5, 1.0))")
     return lo, hi

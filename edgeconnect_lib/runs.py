@@ -83,13 +83,13 @@ class RunFolder:
         if self.out_dir is not None and latest_checkpoint(self.out_dir) is not None:
             if ckpt is None:
                 raise UsageError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it "
-                                 "(resume=True, CLI --resume) or choose another output folder")
+                                 "(resume=True) or choose another output folder")
             source = Path(str(ckpt.get("path", "")))
             own = {p.resolve() for p in list_checkpoints(self.out_dir)}
             if ckpt.get("path") is not None and source.resolve() not in own:
                 raise UsageError(f"{self.out_dir} already holds checkpoints of an earlier run: resuming {source} "
-                                 "into it would mix two runs; resume that folder's own run (resume=True, CLI "
-                                 "--resume alone), or resume into another output folder")
+                                 "into it would mix two runs; resume that folder's own run (resume=True), or resume "
+                                 "into another output folder")
         if ckpt is not None:
             self._remove_temporary_files()
 
@@ -129,7 +129,7 @@ class RunFolder:
                     path.rename(path.with_name(path.name + UNREADABLE_SUFFIX))
         if ckpt is None and skipped:
             raise UsageError(f"none of the {len(skipped)} checkpoint(s) in {folder} can be read (newest: "
-                             f"{skipped[0][1]}); resume from a good file with resume=PATH (CLI: --resume PATH) or "
+                             f"{skipped[0][1]}); resume from a good file with resume=PATH or "
                              "start afresh in another output folder")
         if ckpt is not None and skipped:
             self.log(f"resuming from {ckpt['path']}, the newest readable checkpoint (the unreadable ones are "
@@ -174,7 +174,7 @@ class RunFolder:
         except OSError as err:
             kept = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint was written yet"
             raise OSError(err.errno, f"{err.strerror}; training stopped at iteration {iteration} and {kept}"
-                          " (fix the cause, then resume: CLI --resume)", err.filename) from err
+                          " (fix the cause, then resume the run)", err.filename) from err
         self.prune()
         return path
 

@@ -449,8 +449,8 @@ class Trainer:
                 raise UsageError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
             edge_model = network_from_checkpoint(ck, "G_edge")
         elif cfg.stage == "edge-inpaint":
-            raise UsageError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= "
-                             "(CLI: --edge-checkpoint runs/edge) from an 'edge' run")
+            raise UsageError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= (a run "
+                             "folder or checkpoint of an 'edge' run)")
         self.model = build_model(cfg, edge_model)
         if inpaint_checkpoint is not None:
             loaded = _load_networks(self.model, load_checkpoint(inpaint_checkpoint), ("G_inpaint", "D_inpaint"))

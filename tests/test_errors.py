@@ -133,3 +133,15 @@ def test_options_checks_name_the_field():
     with pytest.raises(ConfigError):
         options.whole_number("n", True)  # a bool is not a count
     assert errors.PENDING_MODULES  # the transitional rule names the modules it covers
+
+
+def test_library_messages_name_keywords_and_the_cli_names_its_options():
+    """The library's advice names its keyword arguments; the command line rewords it in its own options."""
+    from edgeconnect_lib.cli_files import CLI_TERMS, in_cli_terms
+
+    library_text = "".join((PACKAGE / f"{name}.py").read_text() for name in ("data", "runs", "train", "config"))
+    library_text += (PACKAGE / "ingan" / "trainer.py").read_text()
+    assert "CLI:" not in library_text and "CLI --" not in library_text
+    assert in_cli_terms("resume it (resume=True) or resume from a good file with resume=PATH") == \
+        "resume it (--resume) or resume from a good file with --resume PATH"
+    assert all(library != cli for library, cli in CLI_TERMS)

@@ -49,7 +49,8 @@ class InGANTrainer:
     (:func:`read_resume_checkpoint`). An ``out_dir`` that holds checkpoints is refused unless the run resumes
     one of them (:meth:`~edgeconnect_lib.runs.RunFolder.check_fresh_or_resume`, as for
     :class:`~edgeconnect_lib.train.Trainer`), and an ``image`` given with a resume must be the run's photo
-    (``ValueError``): two runs never mix in one folder. A NaN or infinite loss raises :class:`~edgeconnect_lib.errors.TrainingDiverged`
+    (``ValueError``): two runs never mix in one folder. A NaN or infinite loss raises
+    :class:`~edgeconnect_lib.errors.TrainingDiverged`
     (``last_checkpoint``: the last good one). Every random draw after the weights' seeded initialisation comes
     from one ``torch.Generator`` saved in the checkpoint, so on the CPU N iterations in one go and N/2 + resume
     + N/2 give the same weights (tested).
@@ -105,7 +106,7 @@ class InGANTrainer:
         diff = [f"{k} {old.get(k)} -> {getattr(self.cfg, k)}" for k in must if k in old and old[k] != getattr(self.cfg, k)]
         if diff:
             raise UsageError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
-                             "use the run's preset and sizes, or train into a new --out")
+                             "use the run's preset and sizes, or train into another output folder (out_dir=)")
         return ckpt
 
     def _refuse_another_photo(self, ckpt: dict, image: Any) -> None:
@@ -116,8 +117,8 @@ class InGANTrainer:
             shown = str(image) if isinstance(image, (str, Path)) else f"the {type(image).__name__} given as image"
             raise UsageError(f"image {shown} is not the photo of the run being resumed "
                              f"({ckpt['extra'].get('image_name', 'its photo')}, {ckpt.get('path')}): a resumed run "
-                             "trains on its own photo; continue it without an image (CLI: no --image), or train "
-                             "the new photo into another output folder (CLI --out)")
+                             "trains on its own photo; continue it without an image (image=None), or train "
+                             "the new photo into another output folder (out_dir=)")
 
     def _restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["networks"]["G"])
