@@ -13,8 +13,9 @@
     python -m edgeconnect_lib ingan train --image photo.jpg --out runs/ingan [--iterations N] [--resume]
     python -m edgeconnect_lib ingan retarget --checkpoint runs/ingan --size 64x192 --out wide.png
 
-Usage errors (a missing file, a mask of the wrong size, an unknown option value) print one line starting
-with ``error:`` and exit with status 2; a diverged training run, and a failure of the system (disk full,
+Usage errors (a missing file, a mask of the wrong size, an unknown option value: an
+:class:`~edgeconnect_lib.errors.UsageError`) print one line starting with ``error:`` and exit with status 2; any
+other exception is a bug and keeps its traceback; a diverged training run, and a failure of the system (disk full,
 read-only filesystem, no permission: the line names the file and the cause) exit with status 1. Nothing
 written before is lost: checkpoints and results are written to a temporary file and renamed.
 """
@@ -27,7 +28,8 @@ import warnings
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from .cli_files import CliError, FileGuard, describe_os_error, error_line, parse_overrides, resolve
+from .cli_files import CliError, FileGuard, describe_os_error, error_line, in_cli_terms, parse_overrides, resolve
+from .errors import UsageError, is_usage_error
 
 __all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS", "CliError"]
 
@@ -171,10 +173,7 @@ def _config_from_args(args: argparse.Namespace):
     options.update(progress="--no-progress", on_error="--skip-bad-images")
     given = {name: (value, options[name]) for name, value in overrides.items()}
     overrides.update(parse_overrides(TrainConfig, args.overrides, given))
-    try:
-        return get_config(args.preset, **overrides)
-    except ValueError as err:  # the config's own checks (ranges, unknown keys): a usage error
-        raise CliError(error_line(err)) from None
+    return get_config(args.preset, **overrides)  # its own checks (ranges, unknown keys) raise a ConfigError
 
 
 def _check_checkpoint_arg(option: str, value: str | None) -> None:
@@ -542,8 +541,6 @@ _first_line = error_line
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .images import ImageReadError
-
     try:
         if args.command == "presets":
             from .config import preset_table
@@ -565,17 +562,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_download(args)
         return _inpaint(args)
-    except CliError as err:
-        print(f"error: {err}", file=sys.stderr)
+    except UsageError as err:  # a user's mistake (CliError is one): one line, status 2
+        print(f"error: {in_cli_terms(_first_line(err))}", file=sys.stderr)
         return 2
     except OSError as err:
         if isinstance(err, FileNotFoundError) and err.errno is None:  # ours: a message naming the file and the fix
-            print(f"error: {_first_line(err)}", file=sys.stderr)
+            print(f"error: {in_cli_terms(_first_line(err))}", file=sys.stderr)
             return 2
-        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        print(f"error: {in_cli_terms(describe_os_error(err))}", file=sys.stderr)
         return 2 if isinstance(err, FileNotFoundError) else 1
-    except (ValueError, ImageReadError) as err:
-        print(f"error: {_first_line(err)}", file=sys.stderr)
+    except ValueError as err:
+        if not is_usage_error(err):
+            raise  # a bug, not a user's mistake: keep the traceback
+        print(f"error: {in_cli_terms(_first_line(err))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -583,5 +582,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
+    sys.exit(main())  # progress lines are printed with flush=True: no PYTHONUNBUFFERED needed

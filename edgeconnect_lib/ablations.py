@@ -34,8 +34,10 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import cv2
 import numpy as np
 
+from .baselines import composite_known
 from .edges import canny_edges, edge_density, edge_support, gradients, smooth
-from .evaluation import (METRICS, EvalItem, Method, composite_known, evaluate, pipeline_method, summarize)
+from .errors import UsageError
+from .evaluation import METRICS, EvalItem, Method, pipeline_method, score_methods, summarize
 from .images import rgb_to_gray
 
 __all__ = [
@@ -134,7 +136,7 @@ def detector(name: str, sigma: float = 2.0, **thresholds: float) -> EdgeSource:
     mask. ``thresholds`` go to the detector (e.g. ``high_threshold=0.3`` for Canny, ``threshold=0.3`` for Sobel).
     """
     if name not in DETECTORS:
-        raise ValueError(f"detector {name!r}: choose one of {', '.join(DETECTORS)}")
+        raise UsageError(f"detector {name!r}: choose one of {', '.join(DETECTORS)}")
     fn = DETECTORS[name]
 
     def source(gray: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -181,7 +183,7 @@ def edge_method(ec: Any, edges: str | EdgeSource) -> Method:
         mask = np.asarray(mask) != 0
         edge_map = np.asarray(source(rgb_to_gray(image), mask), dtype=np.float32)
         if edge_map.shape != mask.shape:
-            raise ValueError(f"the edge source returned shape {edge_map.shape} for an image {mask.shape}")
+            raise UsageError(f"the edge source returned shape {edge_map.shape} for an image {mask.shape}")
         return composite_known(ec.inpaint(image, mask, edges=edge_map).image, image, mask)
 
     method.__name__ = f"edgeconnect_{getattr(source, '__name__', 'custom')}_edges"
@@ -201,7 +203,7 @@ def mean_edge_density(eval_set: Sequence[EvalItem], source: EdgeSource) -> float
     of the evaluation set's photos, each photo counted once (its first hole is passed as the mask)."""
     photos = _unique_photos(eval_set)
     if not photos:
-        raise ValueError("mean_edge_density: the evaluation set is empty")
+        raise UsageError("mean_edge_density: the evaluation set is empty")
     return float(np.mean([edge_density(np.asarray(source(rgb_to_gray(item.image), item.mask)) > 0.5)
                           for item in photos]))
 
@@ -212,12 +214,12 @@ def edge_ablation(ec: Any, eval_set: Sequence[EvalItem],
 
     A dict: ``name``, ``density`` (:func:`mean_edge_density`; ``None`` for the string sources, whose maps
     depend on the hole), ``n`` and the means over all items of ``psnr``, ``ssim``, ``l1``
-    (:func:`~edgeconnect_lib.evaluation.evaluate` then :func:`~edgeconnect_lib.evaluation.summarize`), and
+    (:func:`~edgeconnect_lib.evaluation.score_methods` then :func:`~edgeconnect_lib.evaluation.summarize`), and
     ``buckets``: the per-bucket summary rows of that source.
     """
     if not sources:
-        raise ValueError("edge_ablation: no edge sources given")
-    summary = summarize(evaluate({name: edge_method(ec, src) for name, src in sources.items()}, eval_set))
+        raise UsageError("edge_ablation: no edge sources given")
+    summary = summarize(score_methods({name: edge_method(ec, src) for name, src in sources.items()}, eval_set))
     rows = []
     for name, src in sources.items():
         mine = [s for s in summary if s["method"] == name]
@@ -237,9 +239,9 @@ def sigma_sweep(ec: Any, eval_set: Sequence[EvalItem], sigmas: Iterable[float],
     """
     sigmas = [float(s) for s in sigmas]
     if not sigmas:
-        raise ValueError("sigma_sweep: give at least one sigma, e.g. [1, 2, 3]")
+        raise UsageError("sigma_sweep: give at least one sigma, e.g. [1, 2, 3]")
     if len(set(sigmas)) != len(sigmas):
-        raise ValueError(f"sigma_sweep: a sigma is repeated in {sigmas}")
+        raise UsageError(f"sigma_sweep: a sigma is repeated in {sigmas}")
     rows = edge_ablation(ec, eval_set, {f"sigma {s:g}": detector(detector_name, s) for s in sigmas})
     return [{"sigma": s, **{k: v for k, v in row.items() if k != "name"}} for s, row in zip(sigmas, rows)]
 
@@ -257,12 +259,12 @@ def compare_detectors(ec: Any, eval_set: Sequence[EvalItem], names: Sequence[str
 def hole_change(outputs_a: Sequence[np.ndarray], outputs_b: Sequence[np.ndarray],
                 eval_set: Sequence[EvalItem]) -> float:
     """How much two edge inputs change the fill: the mean over items of the mean absolute difference, inside
-    the hole, between two methods' composites (``evaluate(..., outputs=...)``), in [0, 1].
+    the hole, between two methods' composites (``score_methods(..., outputs=...)``), in [0, 1].
 
     Near 0 means ``G_inpaint`` hardly reads its edge channel: then no edge ablation can show an effect.
     """
     if not (len(outputs_a) == len(outputs_b) == len(eval_set)) or not eval_set:
-        raise ValueError(f"hole_change: {len(outputs_a)} and {len(outputs_b)} outputs for {len(eval_set)} items")
+        raise UsageError(f"hole_change: {len(outputs_a)} and {len(outputs_b)} outputs for {len(eval_set)} items")
     return float(np.mean([np.abs(np.asarray(a, np.float64) - np.asarray(b, np.float64))[item.mask].mean()
                           for a, b, item in zip(outputs_a, outputs_b, eval_set)]))
 
@@ -278,7 +280,7 @@ def difference(a: float, b: float, metric: str = "psnr", margin: float | None = 
     """``"better"``, ``"worse"`` or ``"same"``: ``a`` against ``b`` on ``metric`` (higher is better for PSNR
     and SSIM, lower for L1), "same" when they differ by less than ``margin`` (default :data:`MARGINS`)."""
     if metric not in METRICS:
-        raise ValueError(f"metric {metric!r}: choose one of {', '.join(METRICS)}")
+        raise UsageError(f"metric {metric!r}: choose one of {', '.join(METRICS)}")
     margin = MARGINS[metric] if margin is None else float(margin)
     gain = (a - b) if METRICS[metric] else (b - a)
     return "better" if gain > margin else "worse" if gain < -margin else "same"
@@ -288,7 +290,7 @@ def _cell(summary: Sequence[Mapping[str, Any]], method: str, bucket: str) -> Map
     for s in summary:
         if s["method"] == method and s["bucket"] == bucket:
             return s
-    raise ValueError(f"no row for method {method!r}, bucket {bucket!r} in the summary")
+    raise UsageError(f"no row for method {method!r}, bucket {bucket!r} in the summary")
 
 
 def edges_verdict(summary: Sequence[Mapping[str, Any]], with_edges: str, without: str = "ours_no_edges",
@@ -316,7 +318,7 @@ def sweep_verdict(sweep: Sequence[Mapping[str, Any]], train_sigma: float = 2.0,
     optimum inside the range (the paper: too many and too few edges both hurt) or no clear effect at all.
     PSNR decides the shape; the SSIM line says whether SSIM varies beyond ``margin_ssim``."""
     if len(sweep) < 2:
-        raise ValueError("sweep_verdict: a sweep needs at least two sigmas")
+        raise UsageError("sweep_verdict: a sweep needs at least two sigmas")
     rows = sorted(sweep, key=lambda r: r["sigma"])
     densities = [r["density"] for r in rows]
     falling = all(b < a for a, b in zip(densities, densities[1:]))
@@ -360,7 +362,7 @@ def detector_verdict(rows: Sequence[Mapping[str, Any]], reference: str = "canny"
     detector) on in-hole PSNR, with ``margin_db``, and its edge density relative to the reference's."""
     by = {r["detector"]: r for r in rows}
     if reference not in by:
-        raise ValueError(f"detector_verdict: no {reference!r} row among {', '.join(by)}")
+        raise UsageError(f"detector_verdict: no {reference!r} row among {', '.join(by)}")
     ref = by[reference]
     lines = []
     for name, r in by.items():

@@ -20,6 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .errors import UsageError
+
 __all__ = ["harmonic_correction", "poisson_blend"]
 
 _NEIGHBOURS = ((1, 0), (-1, 0), (0, 1), (0, -1))
@@ -30,14 +32,14 @@ def _check(output: np.ndarray, image: np.ndarray, mask: np.ndarray) -> tuple[np.
     image = np.asarray(image, dtype=np.float64)
     mask = np.asarray(mask) != 0
     if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"poisson_blend: image must be H x W x 3 (RGB in [0, 1]), got shape {image.shape}")
+        raise UsageError(f"poisson_blend: image must be H x W x 3 (RGB in [0, 1]), got shape {image.shape}")
     if output.shape != image.shape:
-        raise ValueError(f"poisson_blend: output has shape {output.shape}, the image {image.shape}: pass the raw "
+        raise UsageError(f"poisson_blend: output has shape {output.shape}, the image {image.shape}: pass the raw "
                          "network output at the image's size (InpaintResult.output)")
     if mask.shape != image.shape[:2]:
-        raise ValueError(f"poisson_blend: mask has shape {mask.shape}, the image {image.shape[:2]}: they must match")
+        raise UsageError(f"poisson_blend: mask has shape {mask.shape}, the image {image.shape[:2]}: they must match")
     if not (np.isfinite(output).all() and np.isfinite(image).all()):
-        raise ValueError("poisson_blend: output or image holds NaN/inf values")
+        raise UsageError("poisson_blend: output or image holds NaN/inf values")
     return output, image, mask
 
 

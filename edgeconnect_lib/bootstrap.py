@@ -21,6 +21,8 @@ from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from .errors import UsageError
+
 __all__ = ["PairedComparison", "paired_bootstrap", "compare_methods", "format_comparison", "VERDICTS"]
 
 #: The three verdicts of the rule, for a metric where higher is better (lower-is-better metrics are flipped).
@@ -49,16 +51,16 @@ def paired_bootstrap(a: Sequence[float], b: Sequence[float], higher_is_better: b
     x = np.asarray(a, dtype=np.float64).ravel()
     y = np.asarray(b, dtype=np.float64).ravel()
     if x.shape != y.shape:
-        raise ValueError(f"paired_bootstrap: {x.size} scores against {y.size}: the samples must be paired")
+        raise UsageError(f"paired_bootstrap: {x.size} scores against {y.size}: the samples must be paired")
     if x.size < 2:
-        raise ValueError(f"paired_bootstrap: {x.size} pair(s); at least 2 are needed for an interval")
+        raise UsageError(f"paired_bootstrap: {x.size} pair(s); at least 2 are needed for an interval")
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("paired_bootstrap: a score is NaN or infinite (e.g. the PSNR of a perfect fill); "
+        raise UsageError("paired_bootstrap: a score is NaN or infinite (e.g. the PSNR of a perfect fill); "
                          "compare finite scores")
     if not 0 < confidence < 1:
-        raise ValueError(f"paired_bootstrap: confidence={confidence!r} must be in (0, 1)")
+        raise UsageError(f"paired_bootstrap: confidence={confidence!r} must be in (0, 1)")
     if not (isinstance(resamples, int) and resamples >= 100):
-        raise ValueError(f"paired_bootstrap: resamples={resamples!r} must be an int >= 100")
+        raise UsageError(f"paired_bootstrap: resamples={resamples!r} must be an int >= 100")
     d = x - y
     rng = np.random.default_rng(seed)
     # (R, n) indices of the pairs in each resample -> R means, in chunks to bound memory
@@ -80,7 +82,7 @@ def compare_methods(rows: Iterable[Mapping[str, Any]], method: str, baseline: st
     """Paired comparisons of ``method`` against ``baseline`` on ``metric`` from per-sample rows.
 
     ``rows``: dicts with ``method``, the metric, and the keys that name a sample (``photo``, ``bucket``, ``k``,
-    as :func:`edgeconnect_lib.evaluation.evaluate` writes them); samples are paired by those keys. Returns one
+    as :func:`edgeconnect_lib.evaluation.score_methods` writes them); samples are paired by those keys. Returns one
     comparison per value of ``by`` (e.g. per hole-size bucket) and ``"all"``; ``by=None`` gives ``"all"`` only.
     ``kwargs`` go to :func:`paired_bootstrap`.
     """
@@ -92,10 +94,10 @@ def compare_methods(rows: Iterable[Mapping[str, Any]], method: str, baseline: st
     theirs = {key(r): r for r in rows if r["method"] == baseline}
     if not mine or not theirs:
         missing = [m for m, got in ((method, mine), (baseline, theirs)) if not got]
-        raise ValueError(f"compare_methods: no rows of {', '.join(missing)}")
+        raise UsageError(f"compare_methods: no rows of {', '.join(missing)}")
     common = [k for k in mine if k in theirs]
     if len(common) != len(mine) or len(common) != len(theirs):
-        raise ValueError(f"compare_methods: {method} and {baseline} were not scored on the same samples "
+        raise UsageError(f"compare_methods: {method} and {baseline} were not scored on the same samples "
                          f"({len(mine)} and {len(theirs)} rows, {len(common)} in common)")
     groups: dict[str, list[tuple]] = {}
     if by is not None:

@@ -10,13 +10,15 @@
   (:func:`edgeconnect_lib.checkpoints.atomic_write`: a temporary file, fsync, rename; a folder, a path under a
   file or a read-only file is refused first);
 * :func:`error_line` and :func:`describe_os_error` make the one ``error:`` line of a failure (the path, the cause
-  and what to do);
+  and what to do), and :func:`in_cli_terms` words the library's advice in the command line's options (the
+  library's messages name keyword arguments, ``resume=True``; the command line says ``--resume``);
 * :func:`parse_overrides` reads ``--set KEY=VALUE`` options into values of the types of a settings dataclass's
   fields (``train``'s ``TrainConfig``, ``ingan train``'s ``InGANConfig``): a wrong type is one line naming the
   key and the type; the ranges are the dataclass's own checks.
 
-Exit codes (``python -m edgeconnect_lib``): 2 for a usage error (:class:`CliError`, ``ValueError``, a missing
-input), 1 for a failure of the system (disk full, read-only filesystem, no permission) or a diverged run.
+Exit codes (``python -m edgeconnect_lib``): 2 for a usage error (:class:`~edgeconnect_lib.errors.UsageError`, of
+which :data:`CliError` is a name, or a missing input), 1 for a failure of the system (disk full, read-only
+filesystem, no permission) or a diverged run. Any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from .checkpoints import atomic_write
+from .errors import UsageError
 from .images import LOSSY_EXTENSIONS, to_uint8
 
 __all__ = [
@@ -47,12 +50,14 @@ __all__ = [
     "check_image_array",
     "describe_os_error",
     "error_line",
+    "in_cli_terms",
     "parse_overrides",
 ]
 
 
-class CliError(Exception):
-    """A usage error: printed as one line, exit status 2."""
+#: A usage error of the command line: printed as one line, exit status 2. The library's one user-error type
+#: (:class:`edgeconnect_lib.errors.UsageError`), under the name the command line's modules know it by.
+CliError = UsageError
 
 
 class FileWriteError(OSError):
@@ -80,6 +85,26 @@ OS_HINTS = {
 def error_line(err: BaseException) -> str:
     """The first line of an exception's message (its type's name when it has none)."""
     return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
+#: The library's keyword arguments, as its messages name them, and the command line's options for them.
+CLI_TERMS: tuple[tuple[str, str], ...] = (
+    ("on_error='skip'", "--skip-bad-images"),
+    ("resume=PATH", "--resume PATH"),
+    ("resume=True", "--resume"),
+    ("then resume the run", "then resume the run with --resume"),
+    ("pass edge_checkpoint= (a run folder or checkpoint of an 'edge' run)", "give --edge-checkpoint (a run folder "
+     "or checkpoint of an 'edge' run)"),
+    ("without an image (image=None)", "without --image"),
+    ("(out_dir=)", "(--out)"),
+)
+
+
+def in_cli_terms(line: str) -> str:
+    """``line`` with the library's keyword arguments replaced by the command line's options (:data:`CLI_TERMS`)."""
+    for library, cli in CLI_TERMS:
+        line = line.replace(library, cli)
+    return line
 
 
 def describe_os_error(err: OSError) -> str:
@@ -186,20 +211,20 @@ def check_image_array(image: np.ndarray, what: str = "image") -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[..., 0]
     if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or arr.size == 0:
-        raise ValueError(f"{what} must be H x W (grey) or H x W x 3 (RGB), got shape {arr.shape}")
+        raise UsageError(f"{what} must be H x W (grey) or H x W x 3 (RGB), got shape {arr.shape}")
     if arr.dtype == np.uint8:
         return arr
     if arr.dtype == np.bool_:
         return arr.astype(np.uint8) * 255
     if not np.issubdtype(arr.dtype, np.floating):
-        raise ValueError(f"{what} has dtype {arr.dtype}: give floats in [0, 1] or uint8 levels 0..255")
+        raise UsageError(f"{what} has dtype {arr.dtype}: give floats in [0, 1] or uint8 levels 0..255")
     bad = int(np.count_nonzero(~np.isfinite(arr)))
     if bad:
-        raise ValueError(f"{what} has {bad} NaN or infinite value(s): it would be written as wrong pixels; fix the "
+        raise UsageError(f"{what} has {bad} NaN or infinite value(s): it would be written as wrong pixels; fix the "
                          "computation that made it (or np.nan_to_num it on purpose)")
     lo, hi = float(arr.min()), float(arr.max())
     if lo < -0.5 or hi > 1.5:
-        raise ValueError(f"{what} has values from {lo:g} to {hi:g}: a float image must be in [0, 1] (divide 8-bit "
+        raise UsageError(f"{what} has values from {lo:g} to {hi:g}: a float image must be in [0, 1] (divide 8-bit "
                          "levels by 255, or pass a uint8 array)")
     return to_uint8(arr)
 
@@ -211,7 +236,7 @@ def encode_image(levels: np.ndarray, suffix: str) -> bytes:
 
     fmt = Image.registered_extensions().get(suffix.lower())
     if fmt is None:
-        raise ValueError(f"{suffix!r} is not an image file ending Pillow can write")
+        raise UsageError(f"{suffix!r} is not an image file ending Pillow can write")
     buf = io.BytesIO()
     extra = {"quality": 95} if suffix.lower() in LOSSY_EXTENSIONS else {}
     Image.fromarray(np.ascontiguousarray(levels)).save(buf, format=fmt, **extra)

@@ -34,14 +34,25 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .data import ON_ERROR_MODES, check_crop_fraction
-from .losses import GAN_KINDS
+from .errors import ConfigError
+from .options import (  # no torch, OpenCV or VGG here: importing the configuration stays light
+    AMP_KINDS,
+    GAN_KINDS,
+    LOSS_WEIGHTS,
+    ON_ERROR_MODES,
+    UPSAMPLE_KINDS,
+    check_crop_fraction,
+    choice,
+    finite_number,
+    loss_weight,
+    need,
+    whole_number,
+)
 
 __all__ = ["TrainConfig", "PRESETS", "STAGES", "get_config", "preset_table"]
 
 #: The four training stages of the authors' repository, by name (their MODEL=1..4).
 STAGES: tuple[str, ...] = ("edge", "inpaint", "edge-inpaint", "joint")
-AMP_KINDS: tuple[str, ...] = ("auto", "off", "bf16", "fp16")
 
 
 @dataclass(frozen=True)
@@ -156,45 +167,36 @@ def _reject_unknown(keys) -> None:
         for k in unknown:
             close = difflib.get_close_matches(k, sorted(_field_names()), n=1)
             hints.append(f"{k!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        raise ValueError(f"unknown config key(s): {', '.join(hints)}. Valid keys: {', '.join(sorted(_field_names()))}")
+        raise ConfigError(f"unknown config key(s): {', '.join(hints)}. Valid keys: {', '.join(sorted(_field_names()))}")
 
 
 def _check(cfg: TrainConfig) -> None:
-    """Validate values with messages that name the field and the fix."""
-    def need(cond: bool, msg: str) -> None:
-        if not cond:
-            raise ValueError(msg)
-
-    need(cfg.stage in STAGES, f"stage={cfg.stage!r}: choose one of {STAGES}")
-    need(cfg.gan in GAN_KINDS, f"gan={cfg.gan!r}: choose one of {GAN_KINDS}")
-    need(cfg.amp in AMP_KINDS, f"amp={cfg.amp!r}: choose one of {AMP_KINDS}")
-    need(cfg.upsample in ("transpose", "resize"), f"upsample={cfg.upsample!r}: choose 'transpose' or 'resize'")
-    need(cfg.on_error in ON_ERROR_MODES, f"on_error={cfg.on_error!r}: choose one of {ON_ERROR_MODES} (what to do "
-         "with a photo that cannot be read; CLI: --skip-bad-images)")
+    """Validate values with messages that name the field and the fix (the checks of :mod:`edgeconnect_lib.options`,
+    which ``LossWeights`` and ``InGANConfig`` use too)."""
+    choice("stage", cfg.stage, STAGES)
+    choice("gan", cfg.gan, GAN_KINDS)
+    choice("amp", cfg.amp, AMP_KINDS)
+    choice("upsample", cfg.upsample, UPSAMPLE_KINDS)
+    choice("on_error", cfg.on_error, ON_ERROR_MODES, "what to do with a photo that cannot be read")
     need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,
          f"image_size={cfg.image_size!r}: must be an int >= 16 divisible by 4 (two stride-2 convs)")
     for name in ("iterations", "batch_size", "base_channels", "disc_channels", "log_every",
                  "sample_every", "val_every", "save_every", "keep_last"):
-        v = getattr(cfg, name)
-        need(isinstance(v, int) and v >= 1, f"{name}={v!r}: must be a positive int")
-    need(isinstance(cfg.residual_blocks, int) and cfg.residual_blocks >= 0,
-         f"residual_blocks={cfg.residual_blocks!r}: must be an int >= 0")
-    need(isinstance(cfg.num_workers, int) and cfg.num_workers >= 0, f"num_workers={cfg.num_workers!r}: must be >= 0")
-    need(isinstance(cfg.val_images, int) and cfg.val_images >= 0, f"val_images={cfg.val_images!r}: must be >= 0")
+        whole_number(name, getattr(cfg, name))
+    for name in ("residual_blocks", "num_workers", "val_images"):
+        whole_number(name, getattr(cfg, name), minimum=0)
     for name in ("lr", "joint_lr", "d2g_lr", "lr_gamma"):
-        v = getattr(cfg, name)
-        need(isinstance(v, (int, float)) and v > 0, f"{name}={v!r}: must be a positive number")
+        finite_number(name, getattr(cfg, name), strict=True)
     need(0.0 <= cfg.beta1 < 1.0 and 0.0 <= cfg.beta2 < 1.0, f"betas=({cfg.beta1}, {cfg.beta2}): must be in [0, 1)")
     need(len(cfg.hole_range) == 2 and 0.0 <= cfg.hole_range[0] <= cfg.hole_range[1] <= 1.0,
          f"hole_range={cfg.hole_range!r}: must be (low, high) with 0 <= low <= high <= 1")
-    check_crop_fraction(cfg.crop_fraction)  # the dataset's own check (ValueError naming crop_fraction)
+    check_crop_fraction(cfg.crop_fraction)
     need(all(isinstance(m, int) and m > 0 for m in cfg.lr_milestones)
          and list(cfg.lr_milestones) == sorted(cfg.lr_milestones),
          f"lr_milestones={cfg.lr_milestones!r}: must be increasing positive iteration numbers")
-    for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce"):
-        v = getattr(cfg, name)
-        need(isinstance(v, (int, float)) and v >= 0, f"{name}={v!r}: loss weights must be >= 0")
-    need(isinstance(cfg.seam_width, int) and cfg.seam_width >= 1, f"seam_width={cfg.seam_width!r}: must be an int >= 1 (pixels)")
+    for name in LOSS_WEIGHTS:
+        loss_weight(name, getattr(cfg, name))
+    whole_number("seam_width", cfg.seam_width, what="pixels")
 
 
 #: Named presets. ``paper`` = the paper's settings; ``cpu`` = a small model that learns
@@ -205,10 +207,10 @@ PRESETS: dict[str, TrainConfig] = {
         image_size=64, batch_size=8, base_channels=16, residual_blocks=2, disc_channels=16,
         lr=2e-4, joint_lr=2e-5, iterations=300, colour_reference=True,
         # fp32: the lessons' stored verdicts must come out the same on every CPU, and bf16 autocast exists only on
-        # some (amp="auto" would pick it where native; at this small size it gains 1.3-1.6x, the course preset 1.7x)
+        # some (amp="auto" would pick it where native; what it gains: benchmarks/README.md)
         amp="off",
-        # VGG19 losses off: they cost ~85% of a CPU step at this size, and without ImageNet weights
-        # (offline) they are only illustrative. Turn them on with perceptual=0.1, style=250.
+        # VGG19 losses off: they cost most of a CPU step at this size (benchmarks/README.md), and without ImageNet
+        # weights (offline) they are only illustrative. Turn them on with perceptual=0.1, style=250.
         perceptual=0.0, style=0.0, log_every=10, sample_every=100, val_every=100,
         val_images=8, save_every=100, keep_last=2,
     ),
@@ -233,7 +235,7 @@ PRESETS: dict[str, TrainConfig] = {
 def get_config(preset: str = "cpu", **overrides: Any) -> TrainConfig:
     """The preset named ``preset`` with ``overrides`` applied (unknown keys raise ``ValueError``)."""
     if preset not in PRESETS:
-        raise ValueError(f"preset={preset!r}: choose one of {tuple(PRESETS)}")
+        raise ConfigError(f"preset={preset!r}: choose one of {tuple(PRESETS)}")
     return PRESETS[preset].replace(**overrides)
 
 

@@ -60,6 +60,8 @@ from typing import BinaryIO, Callable, Iterable, Mapping, Sequence
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from . import settings
+
 __all__ = [
     "MANIFEST_COLUMNS",
     "SOURCES",
@@ -153,8 +155,7 @@ def _repo_data_dir() -> Path:
 
 def default_cache() -> Path:
     """``$EDGECONNECT_CORPUS`` if set, else ``~/.cache/edgeconnect/corpus``."""
-    env = os.environ.get("EDGECONNECT_CORPUS")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "edgeconnect" / "corpus"
+    return settings.corpus_cache() or Path.home() / ".cache" / "edgeconnect" / "corpus"
 
 
 def default_manifest() -> Path:

@@ -7,8 +7,10 @@ variable ``EDGECONNECT_DATA`` to use a copy of ``data/`` elsewhere.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
+
+from . import settings
+from .errors import UsageError
 
 __all__ = ["data_dir", "course_images", "course_masks", "SPLITS"]
 
@@ -17,8 +19,7 @@ SPLITS = ("train", "val", "test")
 
 def data_dir() -> Path:
     """The course's ``data/`` folder (``$EDGECONNECT_DATA`` if set)."""
-    env = os.environ.get("EDGECONNECT_DATA")
-    root = Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+    root = settings.data_dir() or Path(__file__).resolve().parent.parent / "data"
     if not root.is_dir():
         raise FileNotFoundError(
             f"course data folder not found: {root}. Install the course with `pip install -e .` from a "
@@ -30,7 +31,7 @@ def data_dir() -> Path:
 def course_images(split: str = "all") -> list[Path]:
     """Paths of the course photos in ``split`` (``train``, ``val``, ``test`` or ``all``), sorted."""
     if split not in SPLITS + ("all",):
-        raise ValueError(f"split={split!r}: choose one of {SPLITS + ('all',)}")
+        raise UsageError(f"split={split!r}: choose one of {SPLITS + ('all',)}")
     root = data_dir()
     splits_file = root / "splits.json"
     if not splits_file.is_file():

@@ -50,6 +50,8 @@ from torch.utils.data import Dataset, get_worker_info
 
 from . import edges as _edges
 from . import masks as _masks
+from .errors import InputError, UsageError
+from .options import ON_ERROR_MODES, check_crop_fraction  # re-exported: the dataset checks its options there
 from .images import IMAGE_EXTENSIONS, ImageReadError, load_image, rgb_to_gray
 
 __all__ = [
@@ -84,7 +86,6 @@ TRAIN_CROP_FRACTION: tuple[float, float] = (0.5, 1.0)
 #: File endings read as lists of image paths.
 LIST_SUFFIXES: tuple[str, ...] = (".txt", ".flist", ".lst")
 #: What a dataset does with an unreadable photo (``on_error``): raise an error naming it, or skip it.
-ON_ERROR_MODES: tuple[str, ...] = ("raise", "skip")
 _GLOB_CHARS = set("*?[")
 
 Source = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]]]
@@ -156,7 +157,7 @@ def list_image_files(source: Source) -> list[Path]:
                 files = [path]
                 what = "an image file"
             else:
-                raise ValueError(
+                raise InputError(
                     f"source={text!r} is a file that is neither an image ({exts}) nor a list of paths "
                     f"({', '.join(LIST_SUFFIXES)}); give a folder, a glob pattern, a list file or a list of paths"
                 )
@@ -183,7 +184,7 @@ def list_image_files(source: Source) -> list[Path]:
             f"got {type(source).__name__}"
         )
     if not files:
-        raise ValueError(f"no images found for source={source!r}: looked for {what}")
+        raise InputError(f"no images found for source={source!r}: looked for {what}")
     return files
 
 
@@ -281,17 +282,6 @@ def _crop_box(height: int, width: int, train: bool, rng: np.random.Generator | N
     return top, left, side
 
 
-def check_crop_fraction(crop_fraction) -> tuple[float, float]:
-    """``(lo, hi)`` with ``0 < lo <= hi <= 1``, or a ``ValueError`` naming ``crop_fraction``."""
-    try:
-        lo, hi = (float(v) for v in crop_fraction)
-    except (TypeError, ValueError):
-        raise ValueError(f"crop_fraction={crop_fraction!r}: must be (lo, hi), fractions of the photo's short side") from None
-    if not (0.0 < lo <= hi <= 1.0):
-        raise ValueError(f"crop_fraction={crop_fraction!r}: must satisfy 0 < lo <= hi <= 1 (e.g. (0.5, 1.0))")
-    return lo, hi
-
-
 def _resize_float(arr: np.ndarray, size: int) -> np.ndarray:
     """Resize a square float map to ``size x size``: area averaging to shrink, bilinear to enlarge."""
     if arr.shape[0] == size and arr.shape[1] == size:
@@ -321,7 +311,7 @@ def _resize_binary(arr: np.ndarray, size: int) -> np.ndarray:
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> str:
     if value not in choices:
-        raise ValueError(f"{name}={value!r}: unknown; choose one of {', '.join(repr(c) for c in choices)}")
+        raise UsageError(f"{name}={value!r}: unknown; choose one of {', '.join(repr(c) for c in choices)}")
     return value
 
 
@@ -383,26 +373,26 @@ class InpaintingDataset(Dataset):
         crop_fraction: tuple[float, float] = TRAIN_CROP_FRACTION,
     ) -> None:
         if isinstance(size, bool) or not isinstance(size, Integral) or size < 8:
-            raise ValueError(f"size={size!r}: must be an int >= 8 (side of the square samples; paper: 256)")
+            raise UsageError(f"size={size!r}: must be an int >= 8 (side of the square samples; paper: 256)")
         if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-            raise ValueError(f"seed={seed!r}: must be a non-negative int")
+            raise UsageError(f"seed={seed!r}: must be a non-negative int")
         self.edge_mode = _check_choice("edge_mode", edge_mode, EDGE_MODES)
         self.mask_mode = _check_choice("mask_mode", mask_mode, MASK_MODES)
         self.on_error = _check_choice("on_error", on_error, ON_ERROR_MODES)
         if edge_mode == "canny" and (
             isinstance(sigma, bool) or not isinstance(sigma, Real) or not math.isfinite(sigma) or sigma <= 0
         ):
-            raise ValueError(
+            raise UsageError(
                 f"sigma={sigma!r}: the Canny Gaussian must be a positive number (paper: 2); "
                 "for a random sigma use edge_mode='random_sigma', for no edges edge_mode='none'"
             )
         if (edge_mode == "external") != (edge_source is not None):
-            raise ValueError(
+            raise UsageError(
                 "edge_source is used with edge_mode='external' only: "
                 + ("give edge_source=<folder of edge maps>" if edge_source is None else f"got edge_mode={edge_mode!r}")
             )
         if (mask_mode == "external") != (mask_source is not None):
-            raise ValueError(
+            raise UsageError(
                 "mask_source is used with mask_mode='external' only: "
                 + ("give mask_source=<folder of mask PNGs>" if mask_source is None else f"got mask_mode={mask_mode!r}")
             )
@@ -440,14 +430,14 @@ class InpaintingDataset(Dataset):
         by_stem: dict[str, Path] = {}
         for path in list_image_files(edge_source):
             if path.stem in by_stem:
-                raise ValueError(
+                raise UsageError(
                     f"edge_source={edge_source!r}: two edge files share the stem {path.stem!r} "
                     f"({by_stem[path.stem]} and {path}); edge files are matched to photos by stem"
                 )
             by_stem[path.stem] = path
         missing = [p.name for p in self.files if p.stem not in by_stem]
         if missing:
-            raise ValueError(
+            raise UsageError(
                 f"edge_source={edge_source!r} has no edge file for {len(missing)} photo(s), e.g. {missing[:5]}; "
                 "each photo needs an edge map with the same stem (cat.jpg -> cat.png)"
             )
@@ -478,7 +468,7 @@ class InpaintingDataset(Dataset):
                 f"{len(bad)} of the {len(self.files)} photos of source={self.source!r} cannot be used: "
                 + "; ".join(str(b) for b in bad)
                 + f". {why.capitalize()}"
-                + (", or skip them with on_error='skip' (CLI: --skip-bad-images)" if self.on_error == "raise" else "")
+                + (", or skip them with on_error='skip'" if self.on_error == "raise" else "")
             )
         dropped = {b.path for b in bad}
         self.files = [p for p in self.files if p not in dropped]

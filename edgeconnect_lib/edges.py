@@ -32,6 +32,8 @@ from typing import Iterable
 import cv2
 import numpy as np
 
+from .errors import UsageError
+
 __all__ = [
     "TRUNCATE",
     "gaussian_kernel1d",
@@ -63,33 +65,33 @@ _CHUNK = 1 << 15
 def _check_gray(gray: np.ndarray, name: str = "gray") -> np.ndarray:
     """``gray`` as a float32 ``H x W`` array in [0, 1], or a ValueError saying what is wrong."""
     if not isinstance(gray, np.ndarray):
-        raise ValueError(f"{name} must be a NumPy array (H x W float in [0, 1]), got {type(gray).__name__}")
+        raise UsageError(f"{name} must be a NumPy array (H x W float in [0, 1]), got {type(gray).__name__}")
     if gray.ndim != 2:
-        raise ValueError(
+        raise UsageError(
             f"{name} must be a 2-D grayscale image H x W, got shape {gray.shape}; "
             "convert RGB with edgeconnect_lib.images.rgb_to_gray"
         )
     if gray.size == 0:
-        raise ValueError(f"{name} is empty (shape {gray.shape})")
+        raise UsageError(f"{name} is empty (shape {gray.shape})")
     if not np.issubdtype(gray.dtype, np.floating):
-        raise ValueError(
+        raise UsageError(
             f"{name} must be a float image in [0, 1], got dtype {gray.dtype}; "
             "scale integer images first (e.g. gray / 255.0, or read them with edgeconnect_lib.images.load_image)"
         )
     if not np.all(np.isfinite(gray)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise UsageError(f"{name} contains NaN or infinite values")
     lo, hi = float(gray.min()), float(gray.max())
     if lo < 0.0 or hi > 1.0:
-        raise ValueError(f"{name} values must lie in [0, 1], got min {lo:.4g}, max {hi:.4g}")
+        raise UsageError(f"{name} values must lie in [0, 1], got min {lo:.4g}, max {hi:.4g}")
     return np.ascontiguousarray(gray, dtype=np.float32)
 
 
 def _check_sigma(sigma: float) -> float:
     if isinstance(sigma, bool) or not isinstance(sigma, Real):
-        raise ValueError(f"sigma must be a positive number (the paper uses 2.0), got {sigma!r}")
+        raise UsageError(f"sigma must be a positive number (the paper uses 2.0), got {sigma!r}")
     value = float(sigma)
     if not np.isfinite(value) or value <= 0.0:
-        raise ValueError(f"sigma must be a positive number (the paper uses 2.0), got {sigma!r}")
+        raise UsageError(f"sigma must be a positive number (the paper uses 2.0), got {sigma!r}")
     return value
 
 
@@ -97,14 +99,14 @@ def _check_thresholds(low_threshold: float, high_threshold: float) -> tuple[floa
     values = []
     for name, value in (("low_threshold", low_threshold), ("high_threshold", high_threshold)):
         if isinstance(value, bool) or not isinstance(value, Real):
-            raise ValueError(f"{name} must be a number, got {value!r}")
+            raise UsageError(f"{name} must be a number, got {value!r}")
         v = float(value)
         if not np.isfinite(v) or v < 0.0:
-            raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+            raise UsageError(f"{name} must be a finite number >= 0, got {value!r}")
         values.append(v)
     low, high = values
     if low > high:
-        raise ValueError(
+        raise UsageError(
             f"low_threshold ({low}) must not exceed high_threshold ({high}); the defaults are 0.1 and 0.2"
         )
     return low, high
@@ -114,9 +116,9 @@ def _as_bool_map(arr: np.ndarray, name: str, meaning: str) -> np.ndarray:
     """A boolean or finite numeric map as bool (non-zero = ``meaning``); clear errors otherwise."""
     if arr.dtype != np.bool_:
         if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-            raise ValueError(f"{name} must be boolean or numeric (non-zero = {meaning}), got dtype {arr.dtype}")
+            raise UsageError(f"{name} must be boolean or numeric (non-zero = {meaning}), got dtype {arr.dtype}")
         if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite values")
+            raise UsageError(f"{name} contains NaN or infinite values")
         arr = arr != 0
     return arr
 
@@ -127,7 +129,7 @@ def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...], name: str = "ma
         return None
     mask = np.asarray(mask)
     if mask.shape != tuple(shape):
-        raise ValueError(
+        raise UsageError(
             f"{name} must have the image's shape {tuple(shape)} (True = hole), got {mask.shape}; "
             "use a single-channel H x W mask"
         )
@@ -248,7 +250,7 @@ def gradients(smoothed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """
     smoothed = np.asarray(smoothed)
     if smoothed.ndim != 2 or not np.issubdtype(smoothed.dtype, np.floating):
-        raise ValueError(f"smoothed must be a 2-D float array, got shape {smoothed.shape}, dtype {smoothed.dtype}")
+        raise UsageError(f"smoothed must be a 2-D float array, got shape {smoothed.shape}, dtype {smoothed.dtype}")
     s = np.ascontiguousarray(smoothed, dtype=np.float32)
     # d/drow: [-1, 0, 1] down the rows, [1, 2, 1] across; d/dcol: the transpose.
     grad_rows = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
@@ -286,14 +288,14 @@ def non_maximum_suppression(
     magnitude = np.ascontiguousarray(magnitude, dtype=np.float32)
     h, width = magnitude.shape
     if grad_rows.shape != (h, width) or grad_cols.shape != (h, width):
-        raise ValueError(
+        raise UsageError(
             f"grad_rows {grad_rows.shape}, grad_cols {grad_cols.shape} and magnitude {magnitude.shape} "
             "must have the same shape"
         )
     if support is None:
         support = edge_support((h, width))
     elif support.shape != (h, width):
-        raise ValueError(f"support must have shape {(h, width)}, got {support.shape}")
+        raise UsageError(f"support must have shape {(h, width)}, got {support.shape}")
     else:
         # Neighbours are read one pixel away: the outermost ring can never be tested.
         support = support.copy()
@@ -423,7 +425,7 @@ def skimage_canny_edges(
 def _check_edges(edges: np.ndarray, name: str) -> np.ndarray:
     edges = np.asarray(edges)
     if edges.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D edge map H x W, got shape {edges.shape}")
+        raise UsageError(f"{name} must be a 2-D edge map H x W, got shape {edges.shape}")
     return _as_bool_map(edges, name, "edge")
 
 
@@ -436,7 +438,7 @@ def edge_density(edges: np.ndarray, mask: np.ndarray | None = None) -> float:
     known = ~mask
     n = int(known.sum())
     if n == 0:
-        raise ValueError("mask covers the whole image: there are no known pixels to count edges on")
+        raise UsageError("mask covers the whole image: there are no known pixels to count edges on")
     return float(edges[known].sum()) / n
 
 
@@ -450,7 +452,7 @@ def density_vs_sigma(
     """Edge density of :func:`canny_edges` at each ``sigma`` (larger sigma: fewer, smoother edges)."""
     sigmas = list(sigmas)
     if not sigmas:
-        raise ValueError("sigmas is empty: give at least one sigma, e.g. [1.0, 2.0, 3.0]")
+        raise UsageError("sigmas is empty: give at least one sigma, e.g. [1.0, 2.0, 3.0]")
     return [
         edge_density(canny_edges(gray, s, mask, low_threshold, high_threshold), mask) for s in sigmas
     ]
@@ -464,7 +466,7 @@ def edge_f1(pred: np.ndarray, target: np.ndarray) -> float:
     pred = _check_edges(pred, "pred")
     target = _check_edges(target, "target")
     if pred.shape != target.shape:
-        raise ValueError(f"pred {pred.shape} and target {target.shape} must have the same shape")
+        raise UsageError(f"pred {pred.shape} and target {target.shape} must have the same shape")
     tp = int(np.count_nonzero(pred & target))
     wrong = int(np.count_nonzero(pred ^ target))  # FP + FN
     if tp == 0 and wrong == 0:

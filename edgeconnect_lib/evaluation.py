@@ -9,12 +9,12 @@ that comparison for the course, *inside the hole*, where a method actually has t
   :data:`~edgeconnect_lib.masks.HOLE_BUCKETS`, each drawn from
   ``numpy.random.default_rng([seed, photo_index, bucket_index, k])``, so every run scores the same set;
 * **methods**, each a callable ``(image, mask) -> image`` that returns the composite (known pixels kept
-  exactly): the classical baselines :func:`telea` and :func:`ns` (OpenCV's ``cv2.inpaint``, Telea 2004
-  and Navier-Stokes, Bertalmio et al. 2001), :func:`mean_fill` (the known region's mean colour: a method
-  that scores below it has a bug), and our pipeline, :func:`pipeline_method` (predicted, true or no edges);
-* **scores** per item (:func:`score`): PSNR over the hole pixels, SSIM (scikit-image) on the hole's
-  bounding box, mean L1 over the hole pixels; :func:`evaluate` -> rows, :func:`summarize` -> means per
-  (method, bucket) plus an ``"all"`` bucket, :func:`to_markdown` / :func:`to_csv`, and :func:`wins`;
+  exactly): the classical baselines of :mod:`edgeconnect_lib.baselines` (:func:`telea`, :func:`ns`,
+  :func:`mean_fill`, re-exported here) and our pipeline, :func:`pipeline_method` (predicted, true or no edges);
+* **scores** per item (:func:`score`), the in-hole metrics of :mod:`edgeconnect_lib.metrics` (re-exported here):
+  PSNR over the hole pixels, SSIM (scikit-image) on the hole's bounding box, mean L1 over the hole pixels;
+  :func:`score_methods` (also named ``evaluate``) -> rows, :func:`summarize` -> means per (method, bucket) plus an
+  ``"all"`` bucket, :func:`to_markdown` / :func:`to_csv`, and :func:`wins`;
 * **FID** (Heusel et al. 2017, the paper's fourth metric) only when an Inception file is present locally:
   NVIDIA's TorchScript ``inception-2015-12-05.pt`` (StyleGAN2-ADA metrics) at ``inception_path=`` or
   ``$EDGECONNECT_INCEPTION``. Nothing is ever downloaded; without the file the result is labelled
@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import math
-import os
 import sys
 import warnings
 from pathlib import Path
@@ -40,13 +38,27 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 import cv2
 import numpy as np
 
+from . import settings
+from .baselines import check_image_mask, composite_known, mean_fill, ns, telea, uint8_levels
 from .blending import poisson_blend
 from .cli_files import CliError, FileGuard, describe_os_error, error_line, write_text
 from .course_data import course_images, data_dir
 from .data import center_square, list_image_files  # center_square: the evaluation view of InpaintingDataset
 from .edges import canny_edges
-from .images import ImageReadError, load_image, rgb_to_gray
+from .errors import UsageError, is_usage_error
+from .images import load_image, rgb_to_gray
 from .masks import HOLE_BUCKETS, irregular_mask
+from .metrics import (  # the in-hole metrics: re-exported here, where the lessons found them first
+    EDGE_TOLERANCE,
+    MIN_SSIM_SIDE,
+    hole_bbox,
+    hole_bbox_ssim,
+    hole_edge_f1,
+    hole_l1,
+    hole_psnr,
+    psnr_from_mse,
+)
+from .options import whole_number
 
 __all__ = [
     "Bucket",
@@ -71,7 +83,9 @@ __all__ = [
     "hole_l1",
     "hole_bbox",
     "hole_bbox_ssim",
+    "hole_edge_f1",
     "score",
+    "score_methods",
     "evaluate",
     "summarize",
     "DISTANCE_RINGS",
@@ -101,8 +115,6 @@ METRICS: dict[str, bool] = {"psnr": True, "ssim": True, "l1": False}
 STRUCTURE_METRICS: dict[str, bool] = {"edge_f1": True}
 _METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1", "edge_f1": "edge F1"}
 _UNITS = {"psnr": "dB"}
-#: Tolerance (pixels, Chebyshev distance) within which a Canny edge of a result matches one of the photo.
-EDGE_TOLERANCE = 1
 
 #: Method names the command line knows (see :func:`build_methods`).
 METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "mean", "ours_poisson")
@@ -110,11 +122,9 @@ METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "te
 EDGE_CHOICES: tuple[str, ...] = ("predicted", "true", "none")
 
 #: Environment variable naming the local Inception file for FID.
-INCEPTION_ENV = "EDGECONNECT_INCEPTION"
+INCEPTION_ENV = settings.INCEPTION
 #: The label of an FID that was not computed because no Inception file is present.
 FID_SKIPPED = f"skipped: no Inception file (set {INCEPTION_ENV}=...)"
-#: SSIM's default window is 7 x 7: the hole's bounding box is padded to at least this size.
-MIN_SSIM_SIDE = 7
 INCEPTION_SIZE = 299
 
 
@@ -147,16 +157,10 @@ def bucket_label(bucket: Bucket | str) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # The evaluation set
 # ----------------------------------------------------------------------------------------------------------
-def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name}={value!r}: must be an int >= {minimum}")
-    return int(value)
-
-
 def _photo(photo: str | Path | np.ndarray, index: int) -> tuple[str, np.ndarray]:
     if isinstance(photo, np.ndarray):
         if photo.ndim != 3 or photo.shape[2] != 3:
-            raise ValueError(f"photo {index}: an array must be H x W x 3 RGB in [0, 1], got shape {photo.shape}")
+            raise UsageError(f"photo {index}: an array must be H x W x 3 RGB in [0, 1], got shape {photo.shape}")
         return f"photo{index}", photo
     return Path(photo).name, load_image(photo)
 
@@ -175,11 +179,11 @@ def make_eval_set(
     ``rng = numpy.random.default_rng([seed, photo_index, b, k])``, so the set is the same on every run and
     one photo's holes do not depend on the others. Order: photo, then bucket, then k.
     """
-    size = _check_positive_int("size", size, MIN_SSIM_SIDE)
-    masks_per_bucket = _check_positive_int("masks_per_bucket", masks_per_bucket)
-    seed = _check_positive_int("seed", seed, 0)
+    size = whole_number("size", size, MIN_SSIM_SIDE)
+    masks_per_bucket = whole_number("masks_per_bucket", masks_per_bucket)
+    seed = whole_number("seed", seed, 0)
     if len(photos) == 0:
-        raise ValueError("make_eval_set: no photos given")
+        raise UsageError("make_eval_set: no photos given")
     buckets = [tuple(float(v) for v in b) for b in buckets]
     items = []
     for p, photo in enumerate(photos):
@@ -196,52 +200,6 @@ def make_eval_set(
 # ----------------------------------------------------------------------------------------------------------
 # Methods
 # ----------------------------------------------------------------------------------------------------------
-def _check_pair(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    image = np.asarray(image, dtype=np.float32)
-    mask = np.asarray(mask) != 0
-    if image.ndim != 3 or image.shape[2] != 3:
-        raise ValueError(f"image must be H x W x 3 (RGB in [0, 1]), got shape {image.shape}")
-    if mask.shape != image.shape[:2]:
-        raise ValueError(f"mask has shape {mask.shape}, the image {image.shape[:2]}: they must match")
-    return image, mask
-
-
-def composite_known(filled: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``filled`` in the hole, ``image``'s own pixels (bit for bit) elsewhere, float32."""
-    image, mask = _check_pair(image, mask)
-    return np.where(mask[..., None], np.asarray(filled, dtype=np.float32), image).astype(np.float32)
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
-
-
-def _cv2_inpaint(image: np.ndarray, mask: np.ndarray, flag: int, radius: float) -> np.ndarray:
-    image, mask = _check_pair(image, mask)
-    bgr = np.ascontiguousarray(_to_uint8(image)[..., ::-1])  # OpenCV works in BGR order
-    filled = cv2.inpaint(bgr, mask.astype(np.uint8) * 255, radius, flag)
-    rgb = filled[..., ::-1].astype(np.float32) / 255.0
-    return composite_known(rgb, image, mask)
-
-
-def telea(image: np.ndarray, mask: np.ndarray, radius: float = 3.0) -> np.ndarray:
-    """Telea's (2004) fast-marching inpainting, ``cv2.inpaint(..., INPAINT_TELEA)`` on uint8, radius 3."""
-    return _cv2_inpaint(image, mask, cv2.INPAINT_TELEA, radius)
-
-
-def ns(image: np.ndarray, mask: np.ndarray, radius: float = 3.0) -> np.ndarray:
-    """Navier-Stokes inpainting (Bertalmio et al. 2001), ``cv2.inpaint(..., INPAINT_NS)`` on uint8, radius 3."""
-    return _cv2_inpaint(image, mask, cv2.INPAINT_NS, radius)
-
-
-def mean_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The hole filled with the mean colour of the known region (the floor any learned method must beat)."""
-    image, mask = _check_pair(image, mask)
-    known = image[~mask]
-    colour = known.mean(axis=0) if len(known) else np.full(3, 0.5, dtype=np.float32)
-    return composite_known(np.broadcast_to(colour, image.shape), image, mask)
-
-
 def pipeline_method(ec: Any, edges: str = "predicted", blend: bool = False) -> Method:
     """Our pipeline as a method: ``ec.inpaint(image, mask, edges=...)`` of an ``EdgeConnect``.
 
@@ -251,10 +209,10 @@ def pipeline_method(ec: Any, edges: str = "predicted", blend: bool = False) -> M
     by :func:`edgeconnect_lib.blending.poisson_blend` (a post-processing step that is not in EdgeConnect).
     """
     if edges not in EDGE_CHOICES:
-        raise ValueError(f"edges={edges!r}: choose one of {', '.join(EDGE_CHOICES)}")
+        raise UsageError(f"edges={edges!r}: choose one of {', '.join(EDGE_CHOICES)}")
 
     def method(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        image, mask = _check_pair(image, mask)
+        image, mask = check_image_mask(image, mask)
         edge_map = None
         if edges == "true":
             edge_map = canny_edges(rgb_to_gray(image), sigma=ec.sigma).astype(np.float32)
@@ -279,104 +237,11 @@ def build_methods(names: Iterable[str], ec: Any = None) -> dict[str, Method]:
             methods[name] = fixed[name]
         elif name in edges_of:
             if ec is None:
-                raise ValueError(f"method {name!r} needs an EdgeConnect pipeline (a checkpoint)")
+                raise UsageError(f"method {name!r} needs an EdgeConnect pipeline (a checkpoint)")
             methods[name] = pipeline_method(ec, edges_of[name], blend=name.endswith("_poisson"))
         else:
-            raise ValueError(f"unknown method {name!r}: choose from {', '.join(METHOD_NAMES)}")
+            raise UsageError(f"unknown method {name!r}: choose from {', '.join(METHOD_NAMES)}")
     return methods
-
-
-# ----------------------------------------------------------------------------------------------------------
-# Scores inside the hole
-# ----------------------------------------------------------------------------------------------------------
-def _hole_pixels(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
-    mask = np.asarray(mask) != 0
-    if pred.shape != target.shape or pred.shape[:2] != mask.shape:
-        raise ValueError(f"shapes differ: pred {pred.shape}, target {target.shape}, mask {mask.shape}")
-    if not mask.any():
-        raise ValueError("the mask has no hole pixel: nothing to score")
-    return pred[mask], target[mask]
-
-
-def hole_psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
-    """``10 log10(1 / MSE)`` over the hole pixels (all channels), data range 1; ``inf`` when exact."""
-    p, t = _hole_pixels(pred, target, mask)
-    mse = float(np.mean((p - t) ** 2))
-    return math.inf if mse == 0.0 else 10.0 * math.log10(1.0 / mse)
-
-
-def hole_l1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
-    """Mean absolute error over the hole pixels (all channels), in [0, 1]."""
-    p, t = _hole_pixels(pred, target, mask)
-    return float(np.mean(np.abs(p - t)))
-
-
-def _padded_range(lo: int, hi: int, minimum: int, length: int) -> tuple[int, int]:
-    """``[lo, hi)`` grown about its centre to at least ``minimum`` pixels, kept inside ``[0, length)``."""
-    need = minimum - (hi - lo)
-    if need > 0:
-        lo -= need // 2
-        hi += need - need // 2
-        shift = max(0, -lo) - max(0, hi - length)
-        lo, hi = lo + shift, hi + shift
-    return max(0, lo), min(length, hi)
-
-
-def hole_bbox(mask: np.ndarray, minimum: int = MIN_SSIM_SIDE) -> tuple[slice, slice]:
-    """Row and column slices of the hole's bounding box, padded to at least ``minimum x minimum`` pixels
-    inside the image."""
-    mask = np.asarray(mask) != 0
-    if not mask.any():
-        raise ValueError("the mask has no hole pixel: nothing to score")
-    height, width = mask.shape
-    if height < minimum or width < minimum:
-        raise ValueError(f"the image is {width} x {height}; SSIM needs at least {minimum} x {minimum} pixels")
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    r0, r1 = _padded_range(int(rows[0]), int(rows[-1]) + 1, minimum, height)
-    c0, c1 = _padded_range(int(cols[0]), int(cols[-1]) + 1, minimum, width)
-    return slice(r0, r1), slice(c0, c1)
-
-
-def hole_bbox_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
-    """SSIM (``skimage.metrics.structural_similarity``, 7 x 7 window, RGB, data range 1) on the hole's
-    bounding box (:func:`hole_bbox`)."""
-    from skimage.metrics import structural_similarity
-
-    rows, cols = hole_bbox(mask)
-    p = np.asarray(pred, np.float64)[rows, cols]
-    t = np.asarray(target, np.float64)[rows, cols]
-    return float(structural_similarity(p, t, channel_axis=-1, data_range=1.0))
-
-
-def hole_edge_f1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, sigma: float = 2.0,
-                 tolerance: int = EDGE_TOLERANCE) -> float:
-    """Structure inside the hole: F1 of the Canny edges of ``pred`` against those of ``target``, hole pixels only.
-
-    Canny (``edges.canny_edges``, ``sigma``, the labels' detector) runs on each whole gray image; an edge pixel of
-    ``pred`` in the hole is a true positive when an edge of ``target`` lies within ``tolerance`` px (Chebyshev),
-    and an edge of ``target`` in the hole is found when one of ``pred`` lies that close. ``precision = TP / |pred
-    edges in hole|``, ``recall = found / |target edges in hole|``, ``F1 = 2PR / (P + R)``. A hole with no edge in
-    either is 1 (nothing to draw, nothing drawn); edges in only one of them give 0. PSNR and SSIM reward a smooth
-    fill; this measures whether the lines that cross the hole were drawn.
-    """
-    import cv2
-
-    hole = np.asarray(mask) != 0
-    _hole_pixels(pred, target, mask)  # checks shapes and a non-empty hole
-    e_pred = canny_edges(rgb_to_gray(np.clip(np.asarray(pred, np.float32), 0, 1)), sigma=sigma)
-    e_true = canny_edges(rgb_to_gray(np.clip(np.asarray(target, np.float32), 0, 1)), sigma=sigma)
-    kernel = np.ones((2 * tolerance + 1, 2 * tolerance + 1), np.uint8)
-    near_true = cv2.dilate(e_true.astype(np.uint8), kernel) > 0
-    near_pred = cv2.dilate(e_pred.astype(np.uint8), kernel) > 0
-    drawn, wanted = e_pred & hole, e_true & hole
-    if not drawn.any() and not wanted.any():
-        return 1.0
-    if not drawn.any() or not wanted.any():
-        return 0.0
-    precision = float((drawn & near_true).sum()) / float(drawn.sum())
-    recall = float((wanted & near_pred).sum()) / float(wanted.sum())
-    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
 def score(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, edge_f1: bool = False) -> dict[str, float]:
@@ -392,7 +257,7 @@ def score(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, edge_f1: bool 
 # ----------------------------------------------------------------------------------------------------------
 # Evaluation, summary, tables
 # ----------------------------------------------------------------------------------------------------------
-def evaluate(
+def score_methods(
     methods: Mapping[str, Method],
     eval_set: Sequence[EvalItem],
     outputs: dict[str, list[np.ndarray]] | None = None,
@@ -405,14 +270,14 @@ def evaluate(
     composites (in item order), e.g. for :func:`fid`.
     """
     if not methods:
-        raise ValueError("evaluate: no methods given")
+        raise UsageError("score_methods: no methods given")
     rows = []
     for name, method in methods.items():
         kept = outputs.setdefault(name, []) if outputs is not None else None
         for item in eval_set:
             result = np.asarray(method(item.image, item.mask), dtype=np.float32)
             if result.shape != item.image.shape:
-                raise ValueError(f"method {name!r} returned shape {result.shape} for an image {item.image.shape}")
+                raise UsageError(f"method {name!r} returned shape {result.shape} for an image {item.image.shape}")
             row = {"method": name, "photo": item.name, "bucket": bucket_label(item.bucket), "k": item.k,
                    "hole_ratio": float(item.mask.mean())}
             row.update(score(result, item.image, item.mask, edge_f1))
@@ -420,6 +285,10 @@ def evaluate(
             if kept is not None:
                 kept.append(result)
     return rows
+
+
+#: The name lessons 08 and 09 use (``train.evaluate`` is the trainer's validation, a different thing).
+evaluate = score_methods
 
 
 def _metrics_in(rows: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -457,7 +326,7 @@ def edge_distance(mask: np.ndarray) -> np.ndarray:
     region); 0 on known pixels. ``mask`` (H, W), non-zero = hole; a hole with no known pixel raises."""
     hole = np.asarray(mask) != 0
     if hole.all():
-        raise ValueError("edge_distance: the mask has no known pixel, so no hole edge")
+        raise UsageError("edge_distance: the mask has no known pixel, so no hole edge")
     return cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
 
 
@@ -480,7 +349,7 @@ def distance_profile(
     rows = []
     for name, images in outputs.items():
         if len(images) != len(eval_set):
-            raise ValueError(f"distance_profile: method {name!r} has {len(images)} outputs for {len(eval_set)} items")
+            raise UsageError(f"distance_profile: method {name!r} has {len(images)} outputs for {len(eval_set)} items")
         # squared error summed over the channels, (H, W) per item, computed once per method and item
         errors = [np.sum((np.asarray(out, np.float64) - np.asarray(item.image, np.float64)) ** 2, axis=-1)
                   for out, item in zip(images, eval_set)]
@@ -489,7 +358,7 @@ def distance_profile(
             if pixels:
                 mse = sum(float(e[m].sum()) for e, m in zip(errors, masks)) / (3 * pixels)
                 rows.append({"method": name, "ring": f"{lo}+ px" if hi is None else f"{lo}-{hi} px",
-                             "pixels": pixels, "psnr": math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)})
+                             "pixels": pixels, "psnr": psnr_from_mse(mse)})
     return rows
 
 
@@ -572,7 +441,7 @@ def wins(summary: Sequence[Mapping[str, Any]], ours: str = "ours", baseline: str
     methods, buckets, cell = _grid(summary)
     for name in (ours, baseline):
         if name not in methods:
-            raise ValueError(f"wins: no method {name!r} in the summary (methods: {', '.join(methods)})")
+            raise UsageError(f"wins: no method {name!r} in the summary (methods: {', '.join(methods)})")
     return {b: {m: bool(cell[(ours, b)][m] > cell[(baseline, b)][m]) for m in ("psnr", "ssim")}
             for b in buckets if (ours, b) in cell and (baseline, b) in cell}
 
@@ -599,7 +468,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     sigma1, sigma2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
     if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (mu1.size, mu1.size):
-        raise ValueError(f"shapes do not match: mu {mu1.shape} / {mu2.shape}, sigma {sigma1.shape} / {sigma2.shape}")
+        raise UsageError(f"shapes do not match: mu {mu1.shape} / {mu2.shape}, sigma {sigma1.shape} / {sigma2.shape}")
     diff = mu1 - mu2
     covmean = linalg.sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
@@ -612,8 +481,7 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
 
 def inception_path_from_env(inception_path: str | Path | None = None) -> Path | None:
     """``inception_path``, else ``$EDGECONNECT_INCEPTION``, else ``None``."""
-    value = inception_path if inception_path is not None else os.environ.get(INCEPTION_ENV) or None
-    return Path(value) if value is not None else None
+    return Path(inception_path) if inception_path is not None else settings.inception_file()
 
 
 def load_inception(path: str | Path, device: str = "cpu") -> Any:
@@ -637,10 +505,10 @@ def inception_features(model: Any, images: Sequence[np.ndarray], batch_size: int
     import torch
 
     if len(images) == 0:
-        raise ValueError("inception_features: no images")
+        raise UsageError("inception_features: no images")
     feats = []
     for start in range(0, len(images), batch_size):
-        batch = [cv2.resize(_to_uint8(np.asarray(im, np.float32)), (INCEPTION_SIZE, INCEPTION_SIZE),
+        batch = [cv2.resize(uint8_levels(np.asarray(im, np.float32)), (INCEPTION_SIZE, INCEPTION_SIZE),
                             interpolation=cv2.INTER_LINEAR) for im in images[start: start + batch_size]]
         x = torch.from_numpy(np.stack(batch).transpose(0, 3, 1, 2).copy()).to(device)
         with torch.no_grad():
@@ -666,7 +534,7 @@ def fid(real: Sequence[np.ndarray], fake: Sequence[np.ndarray], inception_path: 
             return FIDResult(None, f"skipped: no Inception file at {path} (set {INCEPTION_ENV}=...)")
         model = load_inception(path, device)
     if min(len(real), len(fake)) < 2:
-        raise ValueError("fid: each set needs at least 2 images")
+        raise UsageError("fid: each set needs at least 2 images")
     value = frechet_distance(*_gaussian(inception_features(model, real, device=device)),
                              *_gaussian(inception_features(model, fake, device=device)))
     return FIDResult(value, f"{value:.2f}")
@@ -680,7 +548,7 @@ def _photo_paths(photos: str) -> list[Path]:
     if photos in ("test", "val"):
         return course_images(photos)
     if photos == "train":
-        raise ValueError("--photos train: the training photos are not an evaluation set; use test, val, heldout or DIR")
+        raise UsageError("--photos train: the training photos are not an evaluation set; use test, val, heldout or DIR")
     source: str | Path = data_dir() / "heldout" if photos == "heldout" else photos
     if photos != "heldout" and not any(ch in photos for ch in "*?[") and not Path(photos).exists():
         raise FileNotFoundError(f"--photos {photos}: no such folder or file (use test, val, heldout or a folder)")
@@ -706,7 +574,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "replaced only when it is a table an earlier evaluate wrote")
     parser.add_argument("--device", default="cpu", help="torch device of the pipeline (default: cpu)")
     parser.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
-                        help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, about 2x faster; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
+                        help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, faster (benchmarks/README.md); fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
     parser.add_argument("--inception", type=Path, default=None,
                         help=f"local Inception TorchScript file for FID (default: ${INCEPTION_ENV}; else skipped)")
     return parser
@@ -715,12 +583,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _methods_arg(text: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise ValueError("--methods is empty: give e.g. ours,telea")
+        raise UsageError("--methods is empty: give e.g. ours,telea")
     unknown = [n for n in names if n not in METHOD_NAMES]
     if unknown:
-        raise ValueError(f"--methods: unknown {', '.join(unknown)}; choose from {', '.join(METHOD_NAMES)}")
+        raise UsageError(f"--methods: unknown {', '.join(unknown)}; choose from {', '.join(METHOD_NAMES)}")
     if len(set(names)) != len(names):
-        raise ValueError(f"--methods: a method is named twice in {text!r}")
+        raise UsageError(f"--methods: a method is named twice in {text!r}")
     return names
 
 
@@ -757,11 +625,11 @@ def run(args: argparse.Namespace) -> int:
     ``FileNotFoundError`` on bad arguments, which :func:`main` prints as one line)."""
     names = _methods_arg(args.methods)
     if args.size < 16 or args.size % 4:
-        raise ValueError(f"--size {args.size}: must be a multiple of 4, at least 16")
+        raise UsageError(f"--size {args.size}: must be a multiple of 4, at least 16")
     if args.masks_per_bucket < 1:
-        raise ValueError(f"--masks-per-bucket {args.masks_per_bucket}: must be >= 1")
+        raise UsageError(f"--masks-per-bucket {args.masks_per_bucket}: must be >= 1")
     if args.seed < 0:
-        raise ValueError(f"--seed {args.seed}: must be >= 0")
+        raise UsageError(f"--seed {args.seed}: must be >= 0")
     paths = _photo_paths(args.photos)
     _check_out(args, paths)
     ec = _load_pipeline(args.checkpoint, args.device, args.amp) if any(n.startswith("ours") for n in names) else None
@@ -773,7 +641,7 @@ def run(args: argparse.Namespace) -> int:
     path = inception_path_from_env(args.inception)
     model = load_inception(path, args.device) if path is not None and path.is_file() else None
     outputs: dict[str, list[np.ndarray]] | None = {} if model is not None else None
-    rows = evaluate(methods, eval_set, outputs, edge_f1=True)
+    rows = score_methods(methods, eval_set, outputs, edge_f1=True)
     summary = summarize(rows)
     real = [item.image for item in eval_set]
     fids = {m: fid(real, outputs[m], model=model) if outputs is not None else fid(real, [], path)
@@ -815,13 +683,13 @@ def _check_out(args: argparse.Namespace, photos: Sequence[Path]) -> None:
     try:
         out = guard.add_output("--out", args.out)
     except CliError as err:
-        raise ValueError(str(err)) from None
+        raise UsageError(str(err)) from None
     if args.out.suffix.lower() not in TABLE_EXTENSIONS:
-        raise ValueError(f"--out {args.out}: give a table file name ending in {', '.join(TABLE_EXTENSIONS)}")
+        raise UsageError(f"--out {args.out}: give a table file name ending in {', '.join(TABLE_EXTENSIONS)}")
     if out.is_dir():
-        raise ValueError(f"--out {args.out} is a folder: give a file name (e.g. {args.out / 'table.md'})")
+        raise UsageError(f"--out {args.out} is a folder: give a file name (e.g. {args.out / 'table.md'})")
     if out.exists() and not _is_table(out):
-        raise ValueError(f"--out {args.out} exists and is not a table evaluate wrote: it is kept; choose another "
+        raise UsageError(f"--out {args.out} exists and is not a table evaluate wrote: it is kept; choose another "
                          "file name (or delete it first)")
 
 
@@ -832,7 +700,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (ValueError, FileNotFoundError, ImageReadError) as err:
+    except (ValueError, FileNotFoundError) as err:
+        if isinstance(err, ValueError) and not is_usage_error(err):
+            raise  # a bug, not a user's mistake: keep the traceback
         print(f"error: {error_line(err)}", file=sys.stderr)
         return 2
     except OSError as err:  # a failed write: the path, the cause and what to do

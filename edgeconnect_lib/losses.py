@@ -13,7 +13,6 @@ Lesson: ``notebooks/04_loss_terms.ipynb``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -21,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import UsageError
+from .options import GAN_KINDS, LOSS_WEIGHTS, loss_weight, whole_number  # GAN_KINDS: re-exported
 from .vgg import VGG19Features, load_vgg19
 
 __all__ = [
@@ -42,8 +43,6 @@ __all__ = [
     "inpaint_generator_objective",
 ]
 
-#: Adversarial loss forms of the authors' code.
-GAN_KINDS = ("nsgan", "lsgan", "hinge")
 #: What the style loss compares (see :class:`PerceptualStyleLoss`).
 STYLE_INPUTS = ("masked", "composite", "full")
 #: VGG19 activations of the perceptual loss L_perc and of the style loss L_style (Sec. 3.2).
@@ -84,17 +83,14 @@ class LossWeights:
 
     def __post_init__(self) -> None:
         _check_kind(self.gan, "gan")
-        if isinstance(self.seam_width, bool) or not isinstance(self.seam_width, int) or self.seam_width < 1:
-            raise ValueError(f"LossWeights.seam_width={self.seam_width!r}: the seam band's width must be an int >= 1 (pixels)")
-        for name in ("edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"LossWeights.{name}={value!r}: a loss weight must be a finite number >= 0")
+        whole_number("LossWeights.seam_width", self.seam_width, what="the seam band's width in pixels")
+        for name in LOSS_WEIGHTS:
+            loss_weight(f"LossWeights.{name}", getattr(self, name))
 
 
 def _check_kind(kind: str, name: str = "kind") -> None:
     if kind not in GAN_KINDS:
-        raise ValueError(f"{name}={kind!r}: unknown adversarial loss; choose one of {GAN_KINDS}")
+        raise UsageError(f"{name}={kind!r}: unknown adversarial loss; choose one of {GAN_KINDS}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -177,14 +173,14 @@ def feature_matching_loss(
     """
     real_features, fake_features = list(real_features), list(fake_features)
     if len(real_features) != len(fake_features) or not real_features:
-        raise ValueError(
+        raise UsageError(
             f"feature_matching_loss: got {len(real_features)} real and {len(fake_features)} fake feature maps; "
             "pass the same non-empty list of discriminator layers for both"
         )
     loss = fake_features[0].new_zeros(())
     for i, (real, fake) in enumerate(zip(real_features, fake_features)):
         if real.shape != fake.shape:
-            raise ValueError(f"feature_matching_loss: layer {i} has shapes {tuple(real.shape)} and {tuple(fake.shape)}")
+            raise UsageError(f"feature_matching_loss: layer {i} has shapes {tuple(real.shape)} and {tuple(fake.shape)}")
         # L_FM += (1 / N_i) ||D_i(real) - D_i(fake)||_1
         loss = loss + F.l1_loss(fake, real.detach())
     return loss
@@ -215,7 +211,7 @@ def seam_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, widt
     """
     if output.shape != target.shape or mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[0] != output.shape[0] \
             or mask.shape[2:] != output.shape[2:]:
-        raise ValueError(f"seam_l1: output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
+        raise UsageError(f"seam_l1: output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
                          f"{tuple(mask.shape)} must be (B, C, H, W), (B, C, H, W) and (B, 1, H, W)")
     band = seam_band(mask, width).to(output.dtype)
     count = band.sum() * output.shape[1]
@@ -236,7 +232,7 @@ def masked_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | N
     the hole ratio is taken over the whole batch, as in the authors' code.
     """
     if output.shape != target.shape:
-        raise ValueError(f"masked_l1: output {tuple(output.shape)} and target {tuple(target.shape)} differ in shape")
+        raise UsageError(f"masked_l1: output {tuple(output.shape)} and target {tuple(target.shape)} differ in shape")
     # mean |output - target| over every element of the batch
     l1 = F.l1_loss(output, target)
     if mask is None:
@@ -244,7 +240,7 @@ def masked_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | N
     if mask.dim() != output.dim() or mask.shape[0] != output.shape[0] or mask.shape[2:] != output.shape[2:] or (
         mask.shape[1] not in (1, output.shape[1])
     ):
-        raise ValueError(
+        raise UsageError(
             f"masked_l1: mask of shape {tuple(mask.shape)} does not fit images {tuple(output.shape)}; "
             "expected (B, 1, H, W) or the images' shape, 1 = hole"
         )
@@ -260,7 +256,7 @@ def masked_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | N
 def gram_matrix(features: torch.Tensor) -> torch.Tensor:
     """Gram matrix ``G = F F^T / (C * H * W)`` of activations ``(B, C, H, W)`` -> ``(B, C, C)`` (style loss, Sec. 3.2)."""
     if features.dim() != 4:
-        raise ValueError(f"gram_matrix expects activations (B, C, H, W), got shape {tuple(features.shape)}")
+        raise UsageError(f"gram_matrix expects activations (B, C, H, W), got shape {tuple(features.shape)}")
     b, c, h, w = features.shape
     # float32 even under autocast: a bf16/fp16 sum over H*W products loses the style signal
     flat = features.float().reshape(b, c, h * w)  # F: (B, C, HW)
@@ -299,7 +295,7 @@ class PerceptualStyleLoss(nn.Module):
     ) -> None:
         super().__init__()
         if style_input not in STYLE_INPUTS:
-            raise ValueError(f"style_input={style_input!r}: choose one of {STYLE_INPUTS}")
+            raise UsageError(f"style_input={style_input!r}: choose one of {STYLE_INPUTS}")
         if vgg is None:
             vgg, source = load_vgg19()
         self.vgg = vgg
@@ -308,7 +304,7 @@ class PerceptualStyleLoss(nn.Module):
         self.style_layers = tuple(style_layers)
         weights = tuple(perceptual_weights) if perceptual_weights is not None else (1.0,) * len(self.perceptual_layers)
         if len(weights) != len(self.perceptual_layers):
-            raise ValueError(
+            raise UsageError(
                 f"perceptual_weights has {len(weights)} values for {len(self.perceptual_layers)} layers"
             )
         self.perceptual_weights = weights
@@ -320,7 +316,7 @@ class PerceptualStyleLoss(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(L_perc, L_style)`` for ``output`` (with gradient) against ``target`` (no gradient)."""
         if output.shape != target.shape or output.dim() != 4 or output.shape[1] != 3:
-            raise ValueError(
+            raise UsageError(
                 f"PerceptualStyleLoss: output {tuple(output.shape)} and target {tuple(target.shape)} must both be "
                 "RGB batches (B, 3, H, W) in [0, 1]"
             )
@@ -328,7 +324,7 @@ class PerceptualStyleLoss(nn.Module):
             mask.dim() != 4 or mask.shape[0] != output.shape[0] or mask.shape[2:] != output.shape[2:]
             or mask.shape[1] not in (1, 3)
         ):
-            raise ValueError(f"PerceptualStyleLoss: mask {tuple(mask.shape)} must be (B, 1, H, W), 1 = hole")
+            raise UsageError(f"PerceptualStyleLoss: mask {tuple(mask.shape)} must be (B, 1, H, W), 1 = hole")
         b = output.shape[0]
         style_mode = "full" if mask is None else self.style_input
         if mask is not None:
@@ -408,7 +404,7 @@ def edge_generator_objective(
     terms = {"loss_G_adv": adv, "loss_G_fm": fm}
     if weights.edge_bce > 0:
         if edges_pred is None or edges is None or masks is None:
-            raise ValueError("edge_generator_objective: edge_bce > 0 needs edges_pred, edges and masks")
+            raise UsageError("edge_generator_objective: edge_bce > 0 needs edges_pred, edges and masks")
         terms["loss_G_bce"] = weights.edge_bce * balanced_bce(edges_pred, edges, masks)
     terms["loss_G"] = sum(terms.values())
     return terms

@@ -33,6 +33,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .errors import InputError, UsageError
+
 __all__ = [
     "HOLE_BUCKETS",
     "MASK_KINDS",
@@ -71,7 +73,7 @@ def _check_size(height, width) -> tuple[int, int]:
         if isinstance(value, bool) or not isinstance(value, Integral):
             raise TypeError(f"{name}={value!r}: must be a positive int (number of pixels)")
         if value <= 0:
-            raise ValueError(f"{name}={value!r}: must be a positive int (number of pixels)")
+            raise UsageError(f"{name}={value!r}: must be a positive int (number of pixels)")
     return int(height), int(width)
 
 
@@ -95,12 +97,12 @@ def check_hole_range(hole_range) -> tuple[float, float]:
     try:
         lo, hi = (float(v) for v in hole_range)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise UsageError(
             f"hole_range={hole_range!r}: must be a pair (lo, hi) of hole ratios with 0 < lo < hi < 1, "
             "e.g. (0.1, 0.2)"
         ) from None
     if not (0.0 < lo < hi < 1.0):
-        raise ValueError(
+        raise UsageError(
             f"hole_range={hole_range!r}: need 0 < lo < hi < 1 (fractions of the image, not percent), "
             "e.g. (0.1, 0.2)"
         )
@@ -111,7 +113,7 @@ def hole_ratio(mask: np.ndarray) -> float:
     """Fraction of hole pixels in ``mask`` (``True`` / non-zero = hole), in [0, 1]."""
     mask = np.asarray(mask)
     if mask.size == 0:
-        raise ValueError("hole_ratio: the mask is empty (0 pixels)")
+        raise UsageError("hole_ratio: the mask is empty (0 pixels)")
     return float(np.count_nonzero(mask)) / float(mask.size)
 
 
@@ -177,15 +179,15 @@ def free_form_mask(
     height, width = _check_size(height, width)
     rng = _check_rng(rng)
     if not (isinstance(max_strokes, Integral) and max_strokes >= 1):
-        raise ValueError(f"max_strokes={max_strokes!r}: must be an int >= 1")
+        raise UsageError(f"max_strokes={max_strokes!r}: must be an int >= 1")
     if not (isinstance(min_vertices, Integral) and isinstance(max_vertices, Integral) and 1 <= min_vertices <= max_vertices):
-        raise ValueError(
+        raise UsageError(
             f"min_vertices={min_vertices!r}, max_vertices={max_vertices!r}: need ints with 1 <= min <= max"
         )
     if not (0 < min_brush <= max_brush):
-        raise ValueError(f"min_brush={min_brush!r}, max_brush={max_brush!r}: need 0 < min_brush <= max_brush")
+        raise UsageError(f"min_brush={min_brush!r}, max_brush={max_brush!r}: need 0 < min_brush <= max_brush")
     if not (isinstance(reference_size, Integral) and reference_size > 0):
-        raise ValueError(f"reference_size={reference_size!r}: must be a positive int")
+        raise UsageError(f"reference_size={reference_size!r}: must be a positive int")
 
     mean_angle = 2.0 * math.pi / 5.0
     angle_range = 2.0 * math.pi / 15.0
@@ -339,11 +341,11 @@ def irregular_mask(
     lo, hi = check_hole_range(hole_range)
     rng = _check_rng(rng)
     if border not in BORDER_MODES:
-        raise ValueError(f"border={border!r}: choose one of {', '.join(BORDER_MODES)}")
+        raise UsageError(f"border={border!r}: choose one of {', '.join(BORDER_MODES)}")
     if border == "either":
         border = "touch" if rng.random() < 0.5 else "avoid"
     if border == "avoid" and (height < 3 or width < 3):
-        raise ValueError(f"border='avoid' needs a mask of at least 3 x 3 pixels, got {height} x {width}")
+        raise UsageError(f"border='avoid' needs a mask of at least 3 x 3 pixels, got {height} x {width}")
 
     # pixels a hole may use: all, or all but the outermost frame
     allowed = np.ones((height, width), dtype=bool)
@@ -353,7 +355,7 @@ def irregular_mask(
     # hole pixel counts with lo < count / N <= hi
     lo_count, hi_count = math.floor(lo * n_pixels) + 1, min(math.floor(hi * n_pixels), int(allowed.sum()))
     if lo_count > hi_count:
-        raise ValueError(
+        raise UsageError(
             f"hole_range={hole_range!r}: no pixel count fits in it for a {height} x {width} mask"
             + (" whose border must stay known (border='avoid')" if border == "avoid" else "")
             + "; widen the range or use a bigger mask"
@@ -423,7 +425,7 @@ def random_mask(
         return free_form_mask(height, width, rng)
     if kind == "irregular":
         return irregular_mask(height, width, hole_range=hole_range, rng=_check_rng(rng))
-    raise ValueError(f"kind={kind!r}: unknown mask kind; choose one of {', '.join(MASK_KINDS)}")
+    raise UsageError(f"kind={kind!r}: unknown mask kind; choose one of {', '.join(MASK_KINDS)}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -439,14 +441,14 @@ def _check_target_size(size) -> tuple[int, int] | None:
         return None
     if isinstance(size, Integral) and not isinstance(size, bool):
         if size <= 0:
-            raise ValueError(f"size={size!r}: must be a positive int, a pair (height, width) or None")
+            raise UsageError(f"size={size!r}: must be a positive int, a pair (height, width) or None")
         return int(size), int(size)
     if isinstance(size, Sequence) and len(size) == 2:
         try:
             return _check_size(size[0], size[1])
         except (TypeError, ValueError):
             pass
-    raise ValueError(f"size={size!r}: must be a positive int, a pair (height, width) or None")
+    raise UsageError(f"size={size!r}: must be a positive int, a pair (height, width) or None")
 
 
 def load_mask(path: str | Path, size: int | tuple[int, int] | None = None) -> np.ndarray:
@@ -509,17 +511,17 @@ def _load_binary_map(path: str | Path, size, what: str, meaning: str, hint: str)
                 im = im.convert("L")
                 mode = "L"
             elif mode not in ("L", "LA", "RGB", "RGBA", "I", "I;16", "I;16B", "I;16L", "I;16N"):
-                raise ValueError(f"{what} file {path} has image mode {mode!r}, which is not a {what}; {hint}")
+                raise InputError(f"{what} file {path} has image mode {mode!r}, which is not a {what}; {hint}")
             arr = np.asarray(im)
     except (UnidentifiedImageError, OSError, SyntaxError) as err:
-        raise ValueError(f"cannot read {what} file {path}: {err}; {hint}") from err
+        raise InputError(f"cannot read {what} file {path}: {err}; {hint}") from err
 
     if arr.ndim == 3:
         n_channels = arr.shape[2]
         if n_channels in (2, 4):  # LA / RGBA: the last channel is alpha
             alpha = arr[..., -1]
             if np.any(alpha < np.iinfo(arr.dtype).max):
-                raise ValueError(
+                raise InputError(
                     f"{what} file {path} has transparency (an alpha channel below 255): it is ambiguous whether "
                     f"the {meaning} is the transparent or the painted part; flatten it and {hint}"
                 )
@@ -527,12 +529,12 @@ def _load_binary_map(path: str | Path, size, what: str, meaning: str, hint: str)
             n_channels -= 1
         if n_channels == 3:
             if not (np.array_equal(arr[..., 0], arr[..., 1]) and np.array_equal(arr[..., 0], arr[..., 2])):
-                raise ValueError(
+                raise InputError(
                     f"{what} file {path} is a colour image (its 3 channels differ), not a {what}; {hint}"
                 )
         arr = arr[..., 0]
     if arr.ndim != 2:
-        raise ValueError(f"{what} file {path} has shape {arr.shape}, expected a single-channel image; {hint}")
+        raise InputError(f"{what} file {path} has shape {arr.shape}, expected a single-channel image; {hint}")
 
     values = arr.astype(np.int64)
     vmax = int(values.max())
@@ -541,7 +543,7 @@ def _load_binary_map(path: str | Path, size, what: str, meaning: str, hint: str)
         tol = 0.1 * vmax
         grey = np.count_nonzero((values > tol) & (values < vmax - tol))
         if grey > MAX_GREY_FRACTION * values.size:
-            raise ValueError(
+            raise InputError(
                 f"{what} file {path} is not a binary {what}: {100.0 * grey / values.size:.1f}% of its pixels are "
                 f"grey (neither near 0 nor near {vmax}; a lossy JPEG?); {hint}"
             )
@@ -559,9 +561,9 @@ def save_mask(mask: np.ndarray, path: str | Path) -> Path:
     path = Path(path)
     mask = np.asarray(mask)
     if mask.ndim != 2:
-        raise ValueError(f"save_mask: mask must be H x W, got shape {mask.shape}")
+        raise UsageError(f"save_mask: mask must be H x W, got shape {mask.shape}")
     if path.suffix.lower() != ".png":
-        raise ValueError(f"save_mask: {path} should end in .png ({_SAVE_HINT})")
+        raise UsageError(f"save_mask: {path} should end in .png ({_SAVE_HINT})")
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray((mask != 0).astype(np.uint8) * 255).save(path, optimize=True)
     return path

@@ -21,18 +21,29 @@ converted) with values in ``[0, data_range]`` and return one float per image as 
 * :func:`edge_precision_recall` - precision, recall and F1 of a predicted edge map (thresholded) against the
   ground-truth edges, optionally only inside the hole.
 
+**Inside the hole** (NumPy images, what :mod:`edgeconnect_lib.evaluation` scores methods with): :func:`hole_psnr` and
+:func:`hole_l1` over the hole pixels, :func:`hole_bbox_ssim` (scikit-image's SSIM on the hole's bounding box,
+:func:`hole_bbox`) and :func:`hole_edge_f1` (do the lines that cross the hole get drawn?). :func:`psnr_from_mse` is
+their one PSNR formula.
+
 Used by the trainer's validation (:mod:`edgeconnect_lib.train`); lesson 07 compares models with them.
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .edges import canny_edges
+from .errors import UsageError
+from .images import rgb_to_gray
+
 __all__ = ["psnr", "ssim", "l1", "mae", "authors_mae", "checkerboard_ratio", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
-           "gaussian_window"]
+           "gaussian_window", "psnr_from_mse", "hole_psnr", "hole_l1", "hole_bbox", "hole_bbox_ssim", "hole_edge_f1",
+           "MIN_SSIM_SIDE", "EDGE_TOLERANCE"]
 
 #: scikit-image's rgb2gray weights (ITU-R BT.709), as the authors' metrics script used.
 GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)
@@ -43,23 +54,23 @@ def _as_batch(x, name: str) -> torch.Tensor:
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(np.ascontiguousarray(x))
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"{name} must be a torch tensor or NumPy array, got {type(x).__name__}")
+        raise UsageError(f"{name} must be a torch tensor or NumPy array, got {type(x).__name__}")
     if x.dim() == 2:
         x = x[None, None]
     elif x.dim() == 3:
         x = x[None]
     elif x.dim() != 4:
-        raise ValueError(f"{name} must have shape (H, W), (C, H, W) or (B, C, H, W), got {tuple(x.shape)}")
+        raise UsageError(f"{name} must have shape (H, W), (C, H, W) or (B, C, H, W), got {tuple(x.shape)}")
     x = x.float() if x.dtype != torch.float64 else x
     if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise UsageError(f"{name} contains NaN or infinite values")
     return x
 
 
 def _pair(pred, target) -> tuple[torch.Tensor, torch.Tensor]:
     p, t = _as_batch(pred, "pred"), _as_batch(target, "target")
     if p.shape != t.shape:
-        raise ValueError(f"pred and target must have the same shape, got {tuple(p.shape)} and {tuple(t.shape)}")
+        raise UsageError(f"pred and target must have the same shape, got {tuple(p.shape)} and {tuple(t.shape)}")
     return p, t.to(p.device, p.dtype)
 
 
@@ -68,7 +79,7 @@ def _reduce(values: torch.Tensor, reduction: str):
         return float(values.mean())
     if reduction == "none":
         return values
-    raise ValueError(f"reduction={reduction!r}: choose 'mean' or 'none'")
+    raise UsageError(f"reduction={reduction!r}: choose 'mean' or 'none'")
 
 
 def to_gray(x: torch.Tensor) -> torch.Tensor:
@@ -76,7 +87,7 @@ def to_gray(x: torch.Tensor) -> torch.Tensor:
     if x.shape[1] == 1:
         return x
     if x.shape[1] != 3:
-        raise ValueError(f"to_gray expects 1 or 3 channels, got {x.shape[1]}")
+        raise UsageError(f"to_gray expects 1 or 3 channels, got {x.shape[1]}")
     w = torch.tensor(GRAY_WEIGHTS, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * w).sum(dim=1, keepdim=True)
 
@@ -132,10 +143,10 @@ def checkerboard_ratio(pred, target, mask=None, reduction: str = "mean", eps: fl
     else:
         m = _as_batch(mask, "mask").to(p.dtype)
         if m.shape[0] != p.shape[0] or m.shape[1] != 1 or m.shape[2:] != p.shape[2:]:
-            raise ValueError(f"mask must be (B, 1, H, W) or (H, W) matching pred {tuple(p.shape)}, got {tuple(m.shape)}")
+            raise UsageError(f"mask must be (B, 1, H, W) or (H, W) matching pred {tuple(p.shape)}, got {tuple(m.shape)}")
         w = (-F.max_pool2d(-m, 2, stride=1) > 0.5).to(p.dtype)  # windows wholly inside the hole
     if (w.flatten(1).sum(1) == 0).any():
-        raise ValueError("checkerboard_ratio: a mask has no 2 x 2 window inside the hole")
+        raise UsageError("checkerboard_ratio: a mask has no 2 x 2 window inside the hole")
     ep = (rp * w).flatten(1).sum(1) / w.flatten(1).sum(1)
     et = (rt * w).flatten(1).sum(1) / w.flatten(1).sum(1)
     return _reduce(ep / (et + eps), reduction)
@@ -183,16 +194,16 @@ def ssim(
     if convention == "authors":
         gray, gaussian, window_size, sample_covariance = True, False, 51, True
     elif convention not in (None, "gaussian"):
-        raise ValueError(f"convention={convention!r}: choose None, 'gaussian' or 'authors'")
+        raise UsageError(f"convention={convention!r}: choose None, 'gaussian' or 'authors'")
     if window_size < 1 or window_size % 2 == 0:
-        raise ValueError(f"window_size={window_size}: must be a positive odd number")
+        raise UsageError(f"window_size={window_size}: must be a positive odd number")
     p, t = _pair(pred, target)
     if gray:
         p, t = to_gray(p), to_gray(t)
     p, t = p.double(), t.double()
     h, w = p.shape[-2:]
     if min(h, w) < window_size:
-        raise ValueError(f"ssim: images of {h}x{w} are smaller than the {window_size}x{window_size} window; "
+        raise UsageError(f"ssim: images of {h}x{w} are smaller than the {window_size}x{window_size} window; "
                          "pass a smaller window_size")
     win = gaussian_window(window_size, sigma) if gaussian else torch.full((window_size,), 1.0 / window_size,
                                                                           dtype=torch.float64)
@@ -248,9 +259,113 @@ def edge_precision_recall(pred, target, mask=None, threshold: float = 0.5, reduc
     if mask is not None:
         m = _as_batch(mask, "mask").to(p.device) > 0.5
         if m.shape[-2:] != p.shape[-2:] or m.shape[0] != p.shape[0]:
-            raise ValueError(f"mask must match pred's batch and size, got {tuple(m.shape)} vs {tuple(p.shape)}")
+            raise UsageError(f"mask must match pred's batch and size, got {tuple(m.shape)} vs {tuple(p.shape)}")
         pb, tb = pb & m, tb & m
     precision, recall = binary_precision_recall(pb, tb)
     f1 = torch.where(precision + recall > 0, 2 * precision * recall / (precision + recall).clamp_min(eps),
                      torch.zeros_like(precision))
     return EdgeScores(*(_reduce(v.float(), reduction) for v in (precision, recall, f1)))
+
+
+# ----------------------------------------------------------------------------------------------
+# Scores inside the hole (NumPy H x W x 3 images in [0, 1], H x W masks, non-zero = hole)
+# ----------------------------------------------------------------------------------------------
+#: SSIM's default window is 7 x 7: the hole's bounding box is padded to at least this size.
+MIN_SSIM_SIDE = 7
+#: Tolerance (pixels, Chebyshev distance) within which a Canny edge of a result matches one of the photo.
+EDGE_TOLERANCE = 1
+
+
+def _hole_pixels(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
+    mask = np.asarray(mask) != 0
+    if pred.shape != target.shape or pred.shape[:2] != mask.shape:
+        raise UsageError(f"shapes differ: pred {pred.shape}, target {target.shape}, mask {mask.shape}")
+    if not mask.any():
+        raise UsageError("the mask has no hole pixel: nothing to score")
+    return pred[mask], target[mask]
+
+
+def psnr_from_mse(mse: float, data_range: float = 1.0) -> float:
+    """``PSNR = 10 log10(R^2 / MSE)`` in dB of one mean squared error; ``inf`` when it is 0 (an exact result).
+    The one PSNR formula of the NumPy metrics (:func:`hole_psnr`, ``evaluation.distance_profile``)."""
+    return math.inf if mse == 0.0 else 10.0 * math.log10(data_range**2 / mse)
+
+
+def hole_psnr(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """``10 log10(1 / MSE)`` over the hole pixels (all channels), data range 1; ``inf`` when exact."""
+    p, t = _hole_pixels(pred, target, mask)
+    return psnr_from_mse(float(np.mean((p - t) ** 2)))
+
+
+def hole_l1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute error over the hole pixels (all channels), in [0, 1]."""
+    p, t = _hole_pixels(pred, target, mask)
+    return float(np.mean(np.abs(p - t)))
+
+
+def _padded_range(lo: int, hi: int, minimum: int, length: int) -> tuple[int, int]:
+    """``[lo, hi)`` grown about its centre to at least ``minimum`` pixels, kept inside ``[0, length)``."""
+    need = minimum - (hi - lo)
+    if need > 0:
+        lo -= need // 2
+        hi += need - need // 2
+        shift = max(0, -lo) - max(0, hi - length)
+        lo, hi = lo + shift, hi + shift
+    return max(0, lo), min(length, hi)
+
+
+def hole_bbox(mask: np.ndarray, minimum: int = MIN_SSIM_SIDE) -> tuple[slice, slice]:
+    """Row and column slices of the hole's bounding box, padded to at least ``minimum x minimum`` pixels
+    inside the image."""
+    mask = np.asarray(mask) != 0
+    if not mask.any():
+        raise UsageError("the mask has no hole pixel: nothing to score")
+    height, width = mask.shape
+    if height < minimum or width < minimum:
+        raise UsageError(f"the image is {width} x {height}; SSIM needs at least {minimum} x {minimum} pixels")
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    r0, r1 = _padded_range(int(rows[0]), int(rows[-1]) + 1, minimum, height)
+    c0, c1 = _padded_range(int(cols[0]), int(cols[-1]) + 1, minimum, width)
+    return slice(r0, r1), slice(c0, c1)
+
+
+def hole_bbox_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
+    """SSIM (``skimage.metrics.structural_similarity``, 7 x 7 window, RGB, data range 1) on the hole's
+    bounding box (:func:`hole_bbox`)."""
+    from skimage.metrics import structural_similarity
+
+    rows, cols = hole_bbox(mask)
+    p = np.asarray(pred, np.float64)[rows, cols]
+    t = np.asarray(target, np.float64)[rows, cols]
+    return float(structural_similarity(p, t, channel_axis=-1, data_range=1.0))
+
+
+def hole_edge_f1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, sigma: float = 2.0,
+                 tolerance: int = EDGE_TOLERANCE) -> float:
+    """Structure inside the hole: F1 of the Canny edges of ``pred`` against those of ``target``, hole pixels only.
+
+    Canny (``edges.canny_edges``, ``sigma``, the labels' detector) runs on each whole gray image; an edge pixel of
+    ``pred`` in the hole is a true positive when an edge of ``target`` lies within ``tolerance`` px (Chebyshev),
+    and an edge of ``target`` in the hole is found when one of ``pred`` lies that close. ``precision = TP / |pred
+    edges in hole|``, ``recall = found / |target edges in hole|``, ``F1 = 2PR / (P + R)``. A hole with no edge in
+    either is 1 (nothing to draw, nothing drawn); edges in only one of them give 0. PSNR and SSIM reward a smooth
+    fill; this measures whether the lines that cross the hole were drawn.
+    """
+    import cv2
+
+    hole = np.asarray(mask) != 0
+    _hole_pixels(pred, target, mask)  # checks shapes and a non-empty hole
+    e_pred = canny_edges(rgb_to_gray(np.clip(np.asarray(pred, np.float32), 0, 1)), sigma=sigma)
+    e_true = canny_edges(rgb_to_gray(np.clip(np.asarray(target, np.float32), 0, 1)), sigma=sigma)
+    kernel = np.ones((2 * tolerance + 1, 2 * tolerance + 1), np.uint8)
+    near_true = cv2.dilate(e_true.astype(np.uint8), kernel) > 0
+    near_pred = cv2.dilate(e_pred.astype(np.uint8), kernel) > 0
+    drawn, wanted = e_pred & hole, e_true & hole
+    if not drawn.any() and not wanted.any():
+        return 1.0
+    if not drawn.any() or not wanted.any():
+        return 0.0
+    precision = float((drawn & near_true).sum()) / float(drawn.sum())
+    recall = float((wanted & near_pred).sum()) / float(wanted.sum())
+    return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)

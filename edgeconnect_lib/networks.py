@@ -39,6 +39,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import UsageError
+from .options import UPSAMPLE_KINDS
+
 __all__ = [
     "ResidualBlock",
     "EdgeGenerator",
@@ -78,7 +81,7 @@ def _maybe_spectral_norm(layer: nn.Module, use_spectral_norm: bool) -> nn.Module
 
 def _check_positive_int(name: str, value: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name}={value!r}: expected a positive integer")
+        raise UsageError(f"{name}={value!r}: expected a positive integer")
 
 
 class ResidualBlock(nn.Module):
@@ -115,9 +118,9 @@ class ResidualBlock(nn.Module):
         return x + self.conv_block(x)
 
 
-#: How the generators' decoder doubles the resolution: the paper's 4x4 transposed convolutions, or nearest-neighbour
-#: resizing followed by a 3x3 convolution (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard Artifacts").
-UPSAMPLE_KINDS: tuple[str, ...] = ("transpose", "resize")
+# UPSAMPLE_KINDS (imported from options, re-exported): how the generators' decoder doubles the resolution, the
+# paper's 4x4 transposed convolutions, or nearest-neighbour resizing followed by a 3x3 convolution (Odena, Dumoulin
+# & Olah 2016, "Deconvolution and Checkerboard Artifacts").
 
 
 class SingleOutputConv2d(nn.Conv2d):
@@ -125,8 +128,8 @@ class SingleOutputConv2d(nn.Conv2d):
 
     ``y = b + sum_c (x_c * w_c)``: the same sum as ``nn.Conv2d`` in another order. oneDNN vectorises a direct
     convolution over output channels, so with one output channel most of each vector is wasted; G1's 7x7 output
-    convolution (24 -> 1 channels at full resolution) took 16 ms of a 256 px image this way, 4-6 ms as depthwise
-    + sum (``benchmarks/bench_inference.py``, one thread). Same parameters and state-dict keys as the
+    convolution (24 -> 1 channels at full resolution) runs several times faster as depthwise + sum (measured in
+    ``benchmarks/README.md``). Same parameters and state-dict keys as the
     ``nn.Conv2d`` it is made from (:meth:`from_conv`, which shares them); it runs in fp32 under bf16 autocast. Used
     by the optimised paths: inference (``models.EdgeConnect.set_precision``) and training with mixed precision
     (``models._TrainableModel.setup``).
@@ -135,7 +138,7 @@ class SingleOutputConv2d(nn.Conv2d):
     @classmethod
     def from_conv(cls, conv: nn.Conv2d) -> "SingleOutputConv2d":
         if conv.out_channels != 1 or conv.groups != 1 or conv.padding_mode != "zeros":
-            raise ValueError(f"SingleOutputConv2d: needs a 1-output, ungrouped, zero-padded convolution, got {conv}")
+            raise UsageError(f"SingleOutputConv2d: needs a 1-output, ungrouped, zero-padded convolution, got {conv}")
         new = cls.__new__(cls)
         new.__dict__.update(conv.__dict__)  # the same Parameters, hooks and settings, shared
         new._parameters = conv._parameters
@@ -191,11 +194,11 @@ class _Generator(nn.Module):
         super().__init__()
         _check_positive_int("in_channels", in_channels)
         if upsample not in UPSAMPLE_KINDS:
-            raise ValueError(f"upsample={upsample!r}: choose one of {UPSAMPLE_KINDS}")
+            raise UsageError(f"upsample={upsample!r}: choose one of {UPSAMPLE_KINDS}")
         _check_positive_int("out_channels", out_channels)
         _check_positive_int("base_channels", base_channels)
         if not isinstance(residual_blocks, int) or residual_blocks < 0:
-            raise ValueError(f"residual_blocks={residual_blocks!r}: expected an integer >= 0")
+            raise UsageError(f"residual_blocks={residual_blocks!r}: expected an integer >= 0")
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.base_channels = base_channels
@@ -251,24 +254,24 @@ class _Generator(nn.Module):
     def _check_input(self, x: torch.Tensor) -> None:
         if not isinstance(x, torch.Tensor) or x.dim() != 4:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(
+            raise UsageError(
                 f"{type(self).__name__} expects a 4-D tensor (B, {self.in_channels}, H, W), got {shape}"
             )
         if x.shape[1] != self.in_channels:
-            raise ValueError(
+            raise UsageError(
                 f"{type(self).__name__} expects {self.in_channels} input channels ({self._input_doc}), "
                 f"got {x.shape[1]} (input shape {tuple(x.shape)})"
             )
         h, w = x.shape[-2:]
         if h % 4 or w % 4:
-            raise ValueError(
+            raise UsageError(
                 f"{type(self).__name__}: height and width must be divisible by 4 (two stride-2 stages), "
                 f"got {h}x{w}; pad the input first (e.g. to {-(-h // 4) * 4}x{-(-w // 4) * 4})"
             )
         # reflection padding needs more pixels than it pads: 3 at full size, 2 (dilation) at H/4
         smallest = 12 if self.residual_blocks else 4
         if h < smallest or w < smallest:
-            raise ValueError(f"{type(self).__name__}: input {h}x{w} is too small (at least {smallest}x{smallest})")
+            raise UsageError(f"{type(self).__name__}: input {h}x{w} is too small (at least {smallest}x{smallest})")
 
     _input_doc = ""
 
@@ -338,7 +341,7 @@ class InpaintGenerator(_Generator):
             upsample=upsample,
         )
         if not isinstance(colour_reference, bool):
-            raise ValueError(f"colour_reference={colour_reference!r}: expected True or False")
+            raise UsageError(f"colour_reference={colour_reference!r}: expected True or False")
         self.colour_reference = colour_reference
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -395,12 +398,12 @@ class PatchDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(
+            raise UsageError(
                 f"PatchDiscriminator expects a tensor (B, {self.in_channels}, H, W) "
                 f"(in_channels={self.in_channels}), got {shape}"
             )
         if min(x.shape[-2:]) < 24:
-            raise ValueError(
+            raise UsageError(
                 f"PatchDiscriminator: input {tuple(x.shape[-2:])} is too small; it needs at least 24x24 "
                 "to give one output score"
             )
@@ -428,7 +431,7 @@ def init_weights(module: nn.Module, kind: str = "normal", gain: float = 0.02) ->
     """
     kinds = ("normal", "xavier", "kaiming", "orthogonal")
     if kind not in kinds:
-        raise ValueError(f"kind={kind!r}: choose one of {kinds}")
+        raise UsageError(f"kind={kind!r}: choose one of {kinds}")
     for m in module.modules():
         if not isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             continue
@@ -476,26 +479,26 @@ def receptive_field(
     """
     if discriminator is not None:
         if kernel_sizes is not None or strides is not None:
-            raise ValueError("receptive_field: pass either a module or kernel_sizes/strides, not both")
+            raise UsageError("receptive_field: pass either a module or kernel_sizes/strides, not both")
         convs = [m for m in discriminator.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
         if not convs:
-            raise ValueError(f"receptive_field: {type(discriminator).__name__} has no nn.Conv2d layers")
+            raise UsageError(f"receptive_field: {type(discriminator).__name__} has no nn.Conv2d layers")
         if any(isinstance(m, nn.ConvTranspose2d) for m in convs):
-            raise ValueError(
+            raise UsageError(
                 "receptive_field: transposed convolutions are not supported (use it on a discriminator)"
             )
         for m in convs:
             if m.kernel_size[0] != m.kernel_size[1] or m.stride[0] != m.stride[1]:
-                raise ValueError("receptive_field: only square kernels and strides are supported")
+                raise UsageError("receptive_field: only square kernels and strides are supported")
         kernel_sizes = [m.kernel_size[0] for m in convs]
         strides = [m.stride[0] for m in convs]
         dilations = [m.dilation[0] for m in convs]
     if kernel_sizes is None or strides is None:
-        raise ValueError("receptive_field: pass a module, or both kernel_sizes= and strides=")
+        raise UsageError("receptive_field: pass a module, or both kernel_sizes= and strides=")
     kernel_sizes, strides = list(kernel_sizes), list(strides)
     dilations = [1] * len(kernel_sizes) if dilations is None else list(dilations)
     if not (len(kernel_sizes) == len(strides) == len(dilations)):
-        raise ValueError(
+        raise UsageError(
             f"receptive_field: kernel_sizes ({len(kernel_sizes)}), strides ({len(strides)}) and dilations "
             f"({len(dilations)}) must have the same length"
         )
@@ -539,7 +542,7 @@ def network_config(module: nn.Module) -> dict:
             "use_spectral_norm": module.use_spectral_norm,
             "use_sigmoid": module.use_sigmoid,
         }
-    raise ValueError(f"network_config: {type(module).__name__} is not one of EdgeConnect's networks")
+    raise UsageError(f"network_config: {type(module).__name__} is not one of EdgeConnect's networks")
 
 
 _CLASSES = {"EdgeGenerator": EdgeGenerator, "InpaintGenerator": InpaintGenerator,
@@ -551,11 +554,11 @@ def build_network(config: dict, init: bool = True) -> nn.Module:
     config = dict(config)
     name = config.pop("class", None)
     if name not in _CLASSES:
-        raise ValueError(f"build_network: config['class']={name!r}; expected one of {sorted(_CLASSES)}")
+        raise UsageError(f"build_network: config['class']={name!r}; expected one of {sorted(_CLASSES)}")
     try:
         return _CLASSES[name](**config, init=init)
     except TypeError as err:
-        raise ValueError(f"build_network: bad arguments for {name}: {config} ({err})") from err
+        raise UsageError(f"build_network: bad arguments for {name}: {config} ({err})") from err
 
 
 def _iter_sn_layers(module: nn.Module) -> Iterable[tuple[str, nn.Module]]:

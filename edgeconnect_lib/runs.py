@@ -38,6 +38,7 @@ from .checkpoints import (
     readable_checkpoint,
     suppress_os_errors,
 )
+from .errors import UsageError
 
 __all__ = ["RunFolder", "CsvLog", "seconds_in_log", "UNREADABLE_SUFFIX", "checkpoint_name"]
 
@@ -81,14 +82,14 @@ class RunFolder:
         removes the temporary files of a checkpoint write that a crash or a kill interrupted."""
         if self.out_dir is not None and latest_checkpoint(self.out_dir) is not None:
             if ckpt is None:
-                raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it "
-                                 "(resume=True, CLI --resume) or choose another output folder")
+                raise UsageError(f"{self.out_dir} already holds checkpoints of an earlier run: resume it "
+                                 "(resume=True) or choose another output folder")
             source = Path(str(ckpt.get("path", "")))
             own = {p.resolve() for p in list_checkpoints(self.out_dir)}
             if ckpt.get("path") is not None and source.resolve() not in own:
-                raise ValueError(f"{self.out_dir} already holds checkpoints of an earlier run: resuming {source} "
-                                 "into it would mix two runs; resume that folder's own run (resume=True, CLI "
-                                 "--resume alone), or resume into another output folder")
+                raise UsageError(f"{self.out_dir} already holds checkpoints of an earlier run: resuming {source} "
+                                 "into it would mix two runs; resume that folder's own run (resume=True), or resume "
+                                 "into another output folder")
         if ckpt is not None:
             self._remove_temporary_files()
 
@@ -127,8 +128,8 @@ class RunFolder:
                 with suppress_os_errors():
                     path.rename(path.with_name(path.name + UNREADABLE_SUFFIX))
         if ckpt is None and skipped:
-            raise ValueError(f"none of the {len(skipped)} checkpoint(s) in {folder} can be read (newest: "
-                             f"{skipped[0][1]}); resume from a good file with resume=PATH (CLI: --resume PATH) or "
+            raise UsageError(f"none of the {len(skipped)} checkpoint(s) in {folder} can be read (newest: "
+                             f"{skipped[0][1]}); resume from a good file with resume=PATH or "
                              "start afresh in another output folder")
         if ckpt is not None and skipped:
             self.log(f"resuming from {ckpt['path']}, the newest readable checkpoint (the unreadable ones are "
@@ -154,7 +155,7 @@ class RunFolder:
     # -- writing -------------------------------------------------------------------------------------------
     def checkpoint_path(self, iteration: int) -> Path:
         if self.checkpoints_dir is None:
-            raise ValueError("no out_dir was given: this run writes no checkpoint")
+            raise UsageError("no out_dir was given: this run writes no checkpoint")
         return self.checkpoints_dir / checkpoint_name(iteration)
 
     def save(self, obj: dict[str, Any], iteration: int, *, last_good: Path | None = None) -> Path:
@@ -173,7 +174,7 @@ class RunFolder:
         except OSError as err:
             kept = f"the last good checkpoint is {last_good}" if last_good else "no checkpoint was written yet"
             raise OSError(err.errno, f"{err.strerror}; training stopped at iteration {iteration} and {kept}"
-                          " (fix the cause, then resume: CLI --resume)", err.filename) from err
+                          " (fix the cause, then resume the run)", err.filename) from err
         self.prune()
         return path
 

@@ -59,6 +59,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import TrainConfig
 from .data import InpaintingDataset
+from .errors import TrainingDiverged, UsageError  # TrainingDiverged: re-exported, the one divergence type
 from .metrics import edge_precision_recall, l1 as l1_metric, psnr as psnr_metric, ssim as ssim_metric
 from .checkpoints import (
     CHECKPOINT_FORMAT,
@@ -110,16 +111,6 @@ def min_photo_side(image_size: int) -> int:
     least 8 px); smaller photos would be upscaled more than 4x. Photos below ``image_size`` are upscaled
     with a warning."""
     return max(8, int(image_size) // 4)
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN/inf: training stopped; ``last_checkpoint`` is the last good one (or ``None``)."""
-
-    def __init__(self, loss: str, value: float, iteration: int, last_checkpoint: Path | None) -> None:
-        self.loss, self.value, self.iteration, self.last_checkpoint = loss, value, iteration, last_checkpoint
-        kept = f"the last good checkpoint is {last_checkpoint}" if last_checkpoint else "no checkpoint was written yet"
-        super().__init__(f"{loss} became {value} at iteration {iteration}; training stopped and {kept} "
-                         "(try a lower lr, amp='off', or resume from that checkpoint with another seed)")
 
 
 def _rng_state() -> dict[str, Any]:
@@ -188,7 +179,7 @@ def _load_networks(model: nn.Module, ckpt: dict, names: Sequence[str] | None = N
             module.load_state_dict(ckpt["networks"][name])
         except RuntimeError as err:
             have = ckpt.get("network_configs", {}).get(name, {})
-            raise ValueError(f"{ckpt.get('path', 'checkpoint')}: {name} does not fit this model (checkpoint sizes "
+            raise UsageError(f"{ckpt.get('path', 'checkpoint')}: {name} does not fit this model (checkpoint sizes "
                              f"{have}); use the same preset / base_channels / residual_blocks as the run that wrote it "
                              f"({str(err).splitlines()[0][:120]})") from err
         loaded.append(name)
@@ -447,7 +438,7 @@ class Trainer:
                                           shuffle=True, seed=cfg.seed, drop_last=True)
         self.batches_per_epoch = len(self.sampler) // cfg.batch_size
         if self.batches_per_epoch == 0:
-            raise ValueError(f"the training data has {len(self.train_set)} photos, fewer than batch_size="
+            raise UsageError(f"the training data has {len(self.train_set)} photos, fewer than batch_size="
                              f"{cfg.batch_size} x {self.dist.world} process(es): add photos or lower batch_size")
 
         # -- model ---------------------------------------------------------------------------------------
@@ -455,16 +446,16 @@ class Trainer:
         if edge_checkpoint is not None:
             ck = load_checkpoint(edge_checkpoint)
             if "G_edge" not in ck["networks"]:
-                raise ValueError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
+                raise UsageError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
             edge_model = network_from_checkpoint(ck, "G_edge")
         elif cfg.stage == "edge-inpaint":
-            raise ValueError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= "
-                             "(CLI: --edge-checkpoint runs/edge) from an 'edge' run")
+            raise UsageError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= (a run "
+                             "folder or checkpoint of an 'edge' run)")
         self.model = build_model(cfg, edge_model)
         if inpaint_checkpoint is not None:
             loaded = _load_networks(self.model, load_checkpoint(inpaint_checkpoint), ("G_inpaint", "D_inpaint"))
             if "G_inpaint" not in loaded:
-                raise ValueError(f"inpaint_checkpoint {inpaint_checkpoint} holds no G_inpaint")
+                raise UsageError(f"inpaint_checkpoint {inpaint_checkpoint} holds no G_inpaint")
         self.model.setup(self.device, cfg.amp, cfg.channels_last)
         self.iteration = 0
         self.last_checkpoint: Path | None = None
@@ -518,7 +509,7 @@ class Trainer:
         diff = [f"{k}: checkpoint {old.get(k)!r} vs now {getattr(self.cfg, k)!r}"
                 for k in RESUME_MUST_MATCH if k in old and old[k] != getattr(self.cfg, k)]
         if diff:
-            raise ValueError(f"cannot resume from {ckpt['path']}: the configuration differs ({'; '.join(diff)}); "
+            raise UsageError(f"cannot resume from {ckpt['path']}: the configuration differs ({'; '.join(diff)}); "
                              "use the same stage and preset as the run that wrote it")
         self._notice_changed_settings(ckpt)
         _load_networks(self.model, ckpt)

@@ -7,6 +7,8 @@ import random
 import numpy as np
 import torch
 
+from .errors import UsageError
+
 __all__ = ["pick_device", "seed_everything", "describe_device", "cpu_has_native_bf16"]
 
 
@@ -28,18 +30,18 @@ def pick_device(device: str | torch.device = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(
+        raise UsageError(
             f"device={device!r}: CUDA is not available on this machine "
             "(torch.cuda.is_available() is False). Use device='auto' or 'cpu'."
         )
     if name == "mps":
         mps = getattr(torch.backends, "mps", None)
         if mps is None or not mps.is_available():
-            raise ValueError(f"device={device!r}: Apple MPS is not available here. Use 'auto' or 'cpu'.")
+            raise UsageError(f"device={device!r}: Apple MPS is not available here. Use 'auto' or 'cpu'.")
     try:
         return torch.device(name)
     except RuntimeError as err:
-        raise ValueError(
+        raise UsageError(
             f"device={device!r} is not a device name; use 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'."
         ) from err
 

@@ -18,7 +18,6 @@ Lesson: ``notebooks/04_loss_terms.ipynb``.
 """
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import warnings
@@ -26,6 +25,9 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from . import settings
+from .errors import UsageError
 
 __all__ = [
     "VGG19Features",
@@ -51,8 +53,8 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 RANDOM_SEED = 0
 
 #: Environment variables: a weights file to use, and a switch that forbids downloading.
-ENV_WEIGHTS = "EDGECONNECT_VGG19_WEIGHTS"
-ENV_OFFLINE = "EDGECONNECT_OFFLINE"
+ENV_WEIGHTS = settings.VGG19_WEIGHTS
+ENV_OFFLINE = settings.OFFLINE
 
 # torchvision's configuration "E" (VGG19): numbers are conv output channels, "M" a 2x2 max-pool.
 _CFG_E = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
@@ -112,7 +114,7 @@ class VGG19Features(nn.Module):
     def _check_layers(layers) -> None:
         unknown = [name for name in layers if name not in VGG19_LAYER_INDEX]
         if unknown or not layers:
-            raise ValueError(
+            raise UsageError(
                 f"layers={tuple(layers)!r}: unknown VGG19 activation(s) {unknown}; "
                 f"choose from {list(VGG19_LAYER_INDEX)}"
             )
@@ -125,7 +127,7 @@ class VGG19Features(nn.Module):
         layers = self.layers if layers is None else tuple(layers)
         self._check_layers(layers)
         if x.dim() != 4 or x.shape[1] != 3:
-            raise ValueError(f"VGG19Features expects images of shape (B, 3, H, W) in [0, 1], got {tuple(x.shape)}")
+            raise UsageError(f"VGG19Features expects images of shape (B, 3, H, W) in [0, 1], got {tuple(x.shape)}")
         if self.normalize_input:
             # x_hat = (x - mean) / std, ImageNet statistics
             x = (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
@@ -173,24 +175,24 @@ def _load_state_dict_file(path: Path, model: VGG19Features) -> None:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # corrupt file, pickle with arbitrary objects, ...
         # one line with the fix; never PyTorch's advice to load with weights_only=False (that runs the file's code)
-        raise ValueError(f"cannot read VGG19 weights from {path} ({type(err).__name__}): the file is damaged or not a "
+        raise UsageError(f"cannot read VGG19 weights from {path} ({type(err).__name__}): the file is damaged or not a "
                          "weights file; delete it and fetch it again with 'python -m edgeconnect_lib download "
                          "vgg19'") from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
-        raise ValueError(f"{path} does not hold a state dict (got {type(state).__name__})")
+        raise UsageError(f"{path} does not hold a state dict (got {type(state).__name__})")
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     if missing:
-        raise ValueError(
+        raise UsageError(
             f"{path} is not a torchvision VGG19 state dict: missing keys {missing[:6]}"
             f"{' ...' if len(missing) > 6 else ''} ({len(missing)} of {len(expected)}). Expected torchvision's "
             f"layout (features.0.weight ... features.34.bias), e.g. the file {VGG19_FILENAME} from {VGG19_URL}"
         )
     wrong = [f"{k}: {tuple(state[k].shape)} != {tuple(v.shape)}" for k, v in expected.items() if state[k].shape != v.shape]
     if wrong:
-        raise ValueError(f"{path}: VGG19 weights with the wrong shapes: {wrong[:4]}")
+        raise UsageError(f"{path}: VGG19 weights with the wrong shapes: {wrong[:4]}")
     # Keys outside features.* (torchvision's classifier) are ignored.
     model.load_state_dict({k: state[k] for k in expected})
 
@@ -235,9 +237,9 @@ def load_vgg19(
     candidates: list[tuple[Path, str]] = []
     if weights is not None and str(weights) != "":
         candidates.append((Path(weights).expanduser(), "weights argument"))
-    env_path = os.environ.get(ENV_WEIGHTS, "")
-    if env_path:
-        candidates.append((Path(env_path).expanduser(), f"${ENV_WEIGHTS}"))
+    env_path = settings.vgg19_weights()
+    if env_path is not None:
+        candidates.append((env_path, f"${ENV_WEIGHTS}"))
     for path, origin in candidates:  # explicit paths must exist
         if not path.is_file():
             raise FileNotFoundError(
@@ -253,8 +255,7 @@ def load_vgg19(
         _load_state_dict_file(cache, model)
         return model.to(device), f"ImageNet VGG19 weights from {cache}"
 
-    offline = os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes")
-    if allow_download and not offline:
+    if allow_download and not settings.offline():
         tried.append(VGG19_URL)
         if _online():
             try:

@@ -54,7 +54,9 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Callable, TextIO
 
+from . import settings
 from .checkpoints import AUTHORS_FILES, load_authors_checkpoint, new_file_mode, suppress_os_errors
+from .errors import UsageError
 from .vgg import ENV_OFFLINE, ENV_WEIGHTS, VGG19_FILENAME, VGG19_URL, vgg19_hub_cache_path
 
 __all__ = [
@@ -83,8 +85,8 @@ __all__ = [
 ]
 
 #: Environment variables: the cache folder of the authors' checkpoints, and a base URL of a mirror.
-ENV_CACHE = "EDGECONNECT_CACHE"
-ENV_BASE_URL = "EDGECONNECT_WEIGHTS_URL"
+ENV_CACHE = settings.CACHE
+ENV_BASE_URL = settings.WEIGHTS_URL
 
 #: The datasets of the authors' release, as folder names under ``<cache>/authors/``.
 AUTHORS_DATASETS = ("places2", "celeba", "psv")
@@ -159,7 +161,7 @@ def torchvision_file(filename: str = VGG19_FILENAME, url: str | None = None, nam
     """
     match = _HASH_IN_NAME.search(filename)
     if match is None:
-        raise ValueError(f"{filename!r}: a torchvision weights file is named <model>-<hex digits>.<ext>")
+        raise UsageError(f"{filename!r}: a torchvision weights file is named <model>-<hex digits>.<ext>")
     return RemoteFile(
         name=name,
         url=url or f"https://download.pytorch.org/models/{filename}",
@@ -208,8 +210,8 @@ class Fetched:
 def cache_dir() -> Path:
     """The cache of the authors' checkpoints: ``$EDGECONNECT_CACHE``, else ``$XDG_CACHE_HOME/edgeconnect``,
     else ``~/.cache/edgeconnect``."""
-    if os.environ.get(ENV_CACHE):
-        return Path(os.environ[ENV_CACHE]).expanduser()
+    if settings.authors_cache() is not None:
+        return settings.authors_cache()
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "edgeconnect"
 
@@ -220,13 +222,13 @@ def authors_dir(dataset: str | None = None, root: str | Path | None = None) -> P
     if dataset is None:
         return base
     if dataset not in AUTHORS_DATASETS:
-        raise ValueError(f"dataset={dataset!r}: choose one of {list(AUTHORS_DATASETS)}")
+        raise UsageError(f"dataset={dataset!r}: choose one of {list(AUTHORS_DATASETS)}")
     return base / dataset
 
 
 def _offline() -> bool:
     """True when ``$EDGECONNECT_OFFLINE`` is 1 / true / yes (as :func:`~edgeconnect_lib.vgg.load_vgg19` reads it)."""
-    return os.environ.get(ENV_OFFLINE, "").strip().lower() in ("1", "true", "yes")
+    return settings.offline()
 
 
 def sha256_file(path: str | Path) -> str:
@@ -586,7 +588,7 @@ def _mirror_url(entry: RemoteFile, url: str | None, base_url: str | None) -> str
     """The address to fetch ``entry`` from: ``url``, else ``<base>/<filename>``, else the published one."""
     if url:
         return url
-    base = base_url or os.environ.get(ENV_BASE_URL, "")
+    base = base_url or settings.weights_base_url()
     return f"{base.rstrip('/')}/{entry.filename}" if base else entry.url
 
 
@@ -611,9 +613,9 @@ def download(
     :data:`MANIFEST` (tests). Progress goes to ``progress``, one line per step to ``log``.
     """
     if target not in TARGETS:
-        raise ValueError(f"download {target!r}: choose one of {', '.join(TARGETS)}")
+        raise UsageError(f"download {target!r}: choose one of {', '.join(TARGETS)}")
     if url and target == "all":
-        raise ValueError("--url names one file: use it with vgg19, or with authors / places2 / celeba / psv")
+        raise UsageError("--url names one file: use it with vgg19, or with authors / places2 / celeba / psv")
     manifest = manifest or MANIFEST
     out: list[Fetched] = []
     if target in ("vgg19", "all"):
@@ -729,7 +731,7 @@ def run(args: argparse.Namespace) -> int:
     """``download``: fetch, verify, print one line per file; a failure prints ``error: ...`` and returns 1.
     A bad ``--timeout`` (0, negative, not finite) raises ``ValueError`` (a usage error: exit status 2)."""
     if not (math.isfinite(args.timeout) and args.timeout > 0):
-        raise ValueError(f"--timeout {args.timeout:g}: must be a positive, finite number of seconds (e.g. 60)")
+        raise UsageError(f"--timeout {args.timeout:g}: must be a positive, finite number of seconds (e.g. 60)")
     try:
         fetched = download(args.what, dest=args.dest, url=args.url, base_url=args.base_url, force=args.force,
                            timeout=args.timeout, log=lambda s: print(s, flush=True))

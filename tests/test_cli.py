@@ -1,6 +1,7 @@
 """The command line: --help, train, inpaint on files and folders, one-line errors with exit status 2."""
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from edgeconnect_lib.__main__ import main
+from edgeconnect_lib.__main__ import build_parser, main
 from edgeconnect_lib.train import list_checkpoints
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,13 +39,38 @@ def files(tmp_path_factory):
     return root
 
 
+def _verbs(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every verb of ``parser``, sub-verbs included (``("ingan", "train")``), read from the parser itself."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                found.append(prefix + (name,))
+                found += _verbs(child, prefix + (name,))
+    return found
+
+
 def test_help_for_every_command(capsys):
-    for argv in (["--help"], ["train", "--help"], ["inpaint", "--help"]):
+    """``--help`` lists every verb, and ``VERB --help`` (and ``ingan ACTION --help``) prints its options, exit 0."""
+    verbs = _verbs(build_parser())
+    assert {("train",), ("inpaint",), ("evaluate",), ("ingan",), ("ingan", "train"), ("ingan", "retarget"),
+            ("download",), ("presets",)} <= set(verbs)
+    with pytest.raises(SystemExit) as info:
+        main(["--help"])
+    assert info.value.code == 0
+    top = capsys.readouterr().out
+    assert all(verb[0] in top for verb in verbs), top
+    for verb in verbs:
         with pytest.raises(SystemExit) as info:
-            main(argv)
-        assert info.value.code == 0
-    out = capsys.readouterr().out
-    assert "--stage" in out and "--edge-checkpoint" in out and "--mask" in out
+            main([*verb, "--help"])
+        assert info.value.code == 0, verb
+        out = capsys.readouterr().out
+        assert out.startswith("usage: python -m edgeconnect_lib " + " ".join(verb)), (verb, out[:200])
+    for verb, option in ((("train",), "--stage"), (("inpaint",), "--mask"), (("evaluate",), "--masks-per-bucket"),
+                         (("ingan", "retarget"), "--size"), (("download",), "--timeout")):
+        with pytest.raises(SystemExit):
+            main([*verb, "--help"])
+        assert option in capsys.readouterr().out, verb
 
 
 def test_module_runs_as_a_program():

@@ -19,7 +19,7 @@ import edgeconnect_lib.ingan.cli as ingan_cli
 from edgeconnect_lib.__main__ import main
 from edgeconnect_lib.course_data import data_dir
 from edgeconnect_lib.ingan import InGANTrainer, get_ingan_config
-from edgeconnect_lib.models import NonFiniteLossError
+from edgeconnect_lib.errors import TrainingDiverged
 
 PHOTO = data_dir() / "images" / "plasma_colorful_cups.jpg"
 TINY = ["--preset", "tiny", "--no-progress", "--set", "save_every=2", "--set", "log_every=1"]
@@ -237,10 +237,10 @@ def test_divergence_raises_the_library_error_and_the_cli_names_the_last_checkpoi
 
     monkeypatch.setattr(trainer_module, "ingan_losses", diverging)
     trainer = InGANTrainer(get_ingan_config("tiny", device="cpu", progress=False), photos["a"], verbose=False)
-    with pytest.raises(NonFiniteLossError) as caught:
+    with pytest.raises(TrainingDiverged) as caught:
         trainer.step()
     assert caught.value.name == "loss_G_cycle" and caught.value.iteration == 1
     assert isinstance(caught.value, FloatingPointError)  # what callers caught before
     err = _error(["ingan", "train", "--image", str(photos["a"]), "--out", str(tmp_path / "R"), "--iterations", "2",
                   *TINY], capsys, code=1)
-    assert "loss_G_cycle = nan at iteration 1: training diverged" in err and "no checkpoint was written yet" in err
+    assert "loss_G_cycle became nan at iteration 1: training diverged" in err and "no checkpoint was written yet" in err

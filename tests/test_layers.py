@@ -1,6 +1,7 @@
 """The library reads top-down: each module imports only from modules of a lower layer, never a private name.
 
-Layers (lowest first): helpers and file formats -> edges, masks, metrics, VGG -> data, networks, losses ->
+Layers (lowest first): the error types and the environment settings -> the settings checks, helpers and file formats ->
+edges, masks, VGG -> data, networks, losses, metrics (the in-hole scores use Canny), classical baselines ->
 config, checkpoint files -> models -> training, evaluation -> lessons' runner and the CLI. A new module must be
 placed in :data:`LAYERS` (the test fails until it is), so its place in the order is a decision, not an accident.
 
@@ -21,12 +22,13 @@ PACKAGE = Path(edgeconnect_lib.__file__).parent
 LIBRARY = edgeconnect_lib.__name__
 
 LAYERS: dict[str, int] = {
-    "__init__": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
-    "edges": 1, "masks": 1, "metrics": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
-    "data": 2, "networks": 2, "losses": 2,
+    "errors": -1, "settings": -1,
+    "__init__": 0, "options": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
+    "edges": 1, "masks": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
+    "data": 2, "networks": 2, "losses": 2, "metrics": 2, "baselines": 2,
     "config": 3, "checkpoints": 3,
     "models": 4, "weights": 4, "cli_files": 4, "runs": 4,
-    "train": 5, "evaluation": 5, "baselines": 5,
+    "train": 5, "evaluation": 5,
     "ablations": 6, "editor": 6, "ingan": 6,
     "course": 7, "__main__": 7,
 }
@@ -124,6 +126,16 @@ def test_every_module_has_a_layer():
     missing = [m for m in _modules() if m.split(".")[0] not in LAYERS
                or ("." in m and m.split(".")[1] not in SUBPACKAGE_LAYERS.get(m.split(".")[0], {}))]
     assert not missing, f"place these modules in LAYERS / SUBPACKAGE_LAYERS (tests/test_layers.py): {missing}"
+
+
+def test_every_layer_entry_is_a_module():
+    """A name in :data:`LAYERS` or :data:`SUBPACKAGE_LAYERS` that no file holds is a stale entry (or a typo that
+    would leave the real module unplaced)."""
+    present = {m.split(".")[0] for m in _modules()}
+    stale = sorted(set(LAYERS) - present)
+    stale += sorted(f"{pkg}.{m}" for pkg, order in SUBPACKAGE_LAYERS.items() for m in order
+                    if f"{pkg}.{m}" not in _modules())
+    assert not stale, f"LAYERS / SUBPACKAGE_LAYERS list modules that do not exist: {stale}"
 
 
 @pytest.mark.parametrize("name", _modules())

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from ..checkpoints import list_checkpoints
-from ..cli_files import CliError, FileGuard, error_line, is_within, parse_overrides, write_image
+from ..cli_files import CliError, FileGuard, is_within, parse_overrides, write_image
+from ..errors import TrainingDiverged, UsageError
 from ..images import load_image
-from ..models import NonFiniteLossError
 from ..utils import pick_device
 from .config import INGAN_PRESETS, InGANConfig, check_output_size, get_ingan_config, parse_size
 from .geometry import as_homography
@@ -84,7 +84,7 @@ def add_arguments(parser) -> None:
 def _train_config(args, ckpt: dict | None) -> InGANConfig:
     """The run's :class:`InGANConfig`: the preset (``--preset``, else the resumed run's settings, else ``cpu``),
     then ``--set`` (typed by :func:`~edgeconnect_lib.cli_files.parse_overrides`) and the options. A setting out
-    of its range (the config's own checks) is a :class:`CliError`."""
+    of its range (the config's own checks) is a :class:`~edgeconnect_lib.errors.ConfigError`, a usage error."""
     given: dict[str, tuple[Any, str]] = {}
     for name in ("iterations", "image_size", "seed", "device"):
         if getattr(args, name) is not None:
@@ -94,16 +94,13 @@ def _train_config(args, ckpt: dict | None) -> InGANConfig:
     overrides = {name: value for name, (value, _) in given.items()}
     overrides.update(parse_overrides(InGANConfig, args.overrides, given))
     known = {f.name for f in fields(InGANConfig)}
-    try:
-        if ckpt is not None and args.preset is None:
-            unknown = sorted(set(overrides) - known)
-            if unknown:
-                raise ValueError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
-            base = {k: v for k, v in ckpt.get("config", {}).items() if k in known}
-            return InGANConfig(**{**base, **overrides})
-        return get_ingan_config(args.preset or "cpu", **overrides)
-    except ValueError as err:  # the config's own checks: a usage error, one line
-        raise CliError(error_line(err)) from None
+    if ckpt is not None and args.preset is None:
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise UsageError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
+        base = {k: v for k, v in ckpt.get("config", {}).items() if k in known}
+        return InGANConfig(**{**base, **overrides})  # its own checks raise a ConfigError: a usage error
+    return get_ingan_config(args.preset or "cpu", **overrides)
 
 
 def _train_files(args) -> None:
@@ -145,10 +142,8 @@ def _train_command(args) -> int:
     trainer = InGANTrainer(cfg, args.image, args.out, resume=ckpt if ckpt is not None else False)
     try:
         result = trainer.fit()
-    except NonFiniteLossError as err:  # the run diverged
-        last = getattr(err, "last_checkpoint", None) or trainer.last_checkpoint
-        kept = f"the last good checkpoint is {last}" if last else "no checkpoint was written yet"
-        print(f"error: {err}; {kept}", file=sys.stderr, flush=True)
+    except TrainingDiverged as err:  # the run diverged: the message names the last good checkpoint
+        print(f"error: {err}", file=sys.stderr, flush=True)
         return 1
     last = result.history[-1] if result.history else {}
     print(f"done: iteration {result.iteration}, checkpoint {result.checkpoint}"
@@ -163,20 +158,20 @@ def _retarget_photo(args) -> tuple[np.ndarray, InGAN | None]:
     """The photo to retarget (``H x W x 3`` in [0, 1]) and, for ``--method ingan``, the model."""
     if args.method == "ingan":
         if args.checkpoint is None:
-            raise ValueError("--method ingan needs --checkpoint (a run folder or file of 'ingan train'); "
+            raise UsageError("--method ingan needs --checkpoint (a run folder or file of 'ingan train'); "
                              "or use --method gpnn --image PHOTO, which needs no training")
         if args.image is not None:
-            raise ValueError("--image is for --method gpnn; --method ingan retargets its checkpoint's photo")
+            raise UsageError("--image is for --method gpnn; --method ingan retargets its checkpoint's photo")
         model = InGAN.load(args.checkpoint, device=args.device)
         return model.image, model
     if args.homography is not None:
-        raise ValueError("--homography works with --method ingan only; give --size for --method gpnn")
+        raise UsageError("--homography works with --method ingan only; give --size for --method gpnn")
     if args.image is not None:
         photo = load_image(args.image)
         return (photo if args.image_size is None else prepare_image(photo, args.image_size)), None
     if args.checkpoint is not None:
         return InGAN.load(args.checkpoint, device="cpu").image, None
-    raise ValueError("--method gpnn needs --image PHOTO (or --checkpoint, for its photo)")
+    raise UsageError("--method gpnn needs --image PHOTO (or --checkpoint, for its photo)")
 
 
 def _retarget_files(args) -> None:
@@ -209,7 +204,7 @@ def _image_endings() -> set[str]:
 
 def _retarget_command(args) -> int:
     if args.size is None and args.homography is None:
-        raise ValueError("give --size HxW, --homography with 9 numbers, or both")
+        raise UsageError("give --size HxW, --homography with 9 numbers, or both")
     _retarget_files(args)
     photo, model = _retarget_photo(args)
     input_size = tuple(photo.shape[:2])

@@ -5,12 +5,13 @@ the ``paper`` preset follows the official code's settings.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..errors import ConfigError
+from ..options import finite_number, whole_number
 from ..utils import pick_device
 
 
@@ -72,43 +73,37 @@ class InGANConfig:
     def __post_init__(self) -> None:
         positive = ("image_size", "base_channels", "disc_channels", "disc_min_size", "disc_max_scales",
                     "iterations", "save_every", "keep_last", "log_every")
-        for name in positive:
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"InGANConfig.{name}={value!r}: must be a positive whole number")
+        for name in positive:  # the checks of edgeconnect_lib.options, as TrainConfig's
+            whole_number(f"InGANConfig.{name}", getattr(self, name))
         for name in ("downsamples", "residual_blocks", "even_scales_iteration", "lr_decay_start",
                      "curriculum_iterations"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"InGANConfig.{name}={value!r}: must be a whole number >= 0")
+            whole_number(f"InGANConfig.{name}", getattr(self, name), minimum=0)
         if self.image_size < 16 or self.image_size > MAX_OUTPUT_SIDE // 2:
-            raise ValueError(f"InGANConfig.image_size={self.image_size}: the photo's longer side must be in "
+            raise ConfigError(f"InGANConfig.image_size={self.image_size}: the photo's longer side must be in "
                              f"16..{MAX_OUTPUT_SIDE // 2} px (64 trains in minutes on a CPU, 256 is the paper's)")
         if self.downsamples > 5:
-            raise ValueError(f"InGANConfig.downsamples={self.downsamples}: at most 5 (the official code uses 3)")
+            raise ConfigError(f"InGANConfig.downsamples={self.downsamples}: at most 5 (the official code uses 3)")
         if not 1.0 < self.disc_scale_factor <= 4.0:
-            raise ValueError(f"InGANConfig.disc_scale_factor={self.disc_scale_factor}: must be in (1, 4] "
+            raise ConfigError(f"InGANConfig.disc_scale_factor={self.disc_scale_factor}: must be in (1, 4] "
                              "(the paper's pyramid uses 1.4)")
         if not 0.0 < self.min_scale <= 1.0 <= self.max_scale <= MAX_OUTPUT_FACTOR:
-            raise ValueError(f"InGANConfig.min_scale={self.min_scale}, max_scale={self.max_scale}: need "
+            raise ConfigError(f"InGANConfig.min_scale={self.min_scale}, max_scale={self.max_scale}: need "
                              f"0 < min_scale <= 1 <= max_scale <= {MAX_OUTPUT_FACTOR:g} (paper: 0.15 and 2.25)")
         if not 0.0 <= self.homography_probability <= 1.0:
-            raise ValueError(f"InGANConfig.homography_probability={self.homography_probability}: must be in [0, 1]")
+            raise ConfigError(f"InGANConfig.homography_probability={self.homography_probability}: must be in [0, 1]")
         if not 0.0 <= self.homography_magnitude <= 0.5:
-            raise ValueError(f"InGANConfig.homography_magnitude={self.homography_magnitude}: must be in [0, 0.5] "
+            raise ConfigError(f"InGANConfig.homography_magnitude={self.homography_magnitude}: must be in [0, 0.5] "
                              "(corner shifts in normalised units; larger folds the frame)")
         for name in ("lr", "disc_lr"):
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) > 0):
-                raise ValueError(f"InGANConfig.{name}={getattr(self, name)!r}: must be a positive number")
+            finite_number(f"InGANConfig.{name}", getattr(self, name), strict=True)
         for name in ("lambda_cycle", "lambda_identity", "input_noise", "scale_weights_sigma"):
-            if not (math.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
-                raise ValueError(f"InGANConfig.{name}={getattr(self, name)!r}: must be a finite number >= 0")
+            finite_number(f"InGANConfig.{name}", getattr(self, name))
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
-            raise ValueError(f"InGANConfig.seed={self.seed!r}: must be a whole number in 0..2**63-1")
+            raise ConfigError(f"InGANConfig.seed={self.seed!r}: must be a whole number in 0..2**63-1")
         if not isinstance(self.progress, (bool, np.bool_)):
-            raise ValueError(f"InGANConfig.progress={self.progress!r}: must be True or False")
+            raise ConfigError(f"InGANConfig.progress={self.progress!r}: must be True or False")
         if not (0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0):
-            raise ValueError(f"InGANConfig.beta1/beta2=({self.beta1}, {self.beta2}): Adam betas must be in [0, 1)")
+            raise ConfigError(f"InGANConfig.beta1/beta2=({self.beta1}, {self.beta2}): Adam betas must be in [0, 1)")
         pick_device(self.device)  # a clear error for a device this machine lacks
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,11 +129,11 @@ INGAN_PRESETS: dict[str, dict[str, Any]] = {
 def get_ingan_config(preset: str = "cpu", **overrides: Any) -> InGANConfig:
     """The ``preset``'s :class:`InGANConfig` with ``overrides``; unknown names are refused with the list."""
     if preset not in INGAN_PRESETS:
-        raise ValueError(f"preset={preset!r}: unknown InGAN preset; choose one of {tuple(INGAN_PRESETS)}")
+        raise ConfigError(f"preset={preset!r}: unknown InGAN preset; choose one of {tuple(INGAN_PRESETS)}")
     known = {f.name for f in fields(InGANConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
+        raise ConfigError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
     return InGANConfig(**{**INGAN_PRESETS[preset], **overrides})
 
 
@@ -150,7 +145,7 @@ def _side(value: Any, name: str) -> int:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ValueError(f"{name}={value!r}: an output side must be a whole number of pixels, e.g. 96")
+            raise ConfigError(f"{name}={value!r}: an output side must be a whole number of pixels, e.g. 96")
     return int(value)
 
 
@@ -162,21 +157,21 @@ def check_output_size(size: Sequence[int], input_size: Sequence[int] | None = No
     try:
         h, w = size
     except (TypeError, ValueError):
-        raise ValueError(f"{name}={size!r}: give (height, width), e.g. (64, 128) or '64x128'") from None
+        raise ConfigError(f"{name}={size!r}: give (height, width), e.g. (64, 128) or '64x128'") from None
     h, w = _side(h, f"{name} height"), _side(w, f"{name} width")
     for side, label in ((h, "height"), (w, "width")):
         if side <= 0:
-            raise ValueError(f"{name}={h}x{w}: the {label} must be positive (at least {MIN_OUTPUT_SIDE} px)")
+            raise ConfigError(f"{name}={h}x{w}: the {label} must be positive (at least {MIN_OUTPUT_SIDE} px)")
         if side < MIN_OUTPUT_SIDE:
-            raise ValueError(f"{name}={h}x{w}: the {label} {side} px is below the smallest output side, "
+            raise ConfigError(f"{name}={h}x{w}: the {label} {side} px is below the smallest output side, "
                              f"{MIN_OUTPUT_SIDE} px: give at least {MIN_OUTPUT_SIDE}")
         if side > MAX_OUTPUT_SIDE:
-            raise ValueError(f"{name}={h}x{w}: the {label} {side} px is above {MAX_OUTPUT_SIDE} px: give a "
+            raise ConfigError(f"{name}={h}x{w}: the {label} {side} px is above {MAX_OUTPUT_SIDE} px: give a "
                              "smaller size (or retarget a smaller copy and upscale it)")
     if input_size is not None:
         for side, base, label in ((h, input_size[0], "height"), (w, input_size[1], "width")):
             if side > MAX_OUTPUT_FACTOR * base:
-                raise ValueError(f"{name}={h}x{w}: the {label} {side} px is more than {MAX_OUTPUT_FACTOR:g}x the "
+                raise ConfigError(f"{name}={h}x{w}: the {label} {side} px is more than {MAX_OUTPUT_FACTOR:g}x the "
                                  f"input's {base} px: give at most {int(MAX_OUTPUT_FACTOR * base)} (the generator "
                                  "was trained at scales up to its max_scale)")
     return h, w
@@ -186,9 +181,9 @@ def parse_size(text: str, name: str = "--size") -> tuple[int, int]:
     """``"64x128"`` (height x width) -> ``(64, 128)``; a ``ValueError`` naming ``name`` otherwise."""
     parts = str(text).lower().replace("*", "x").split("x")
     if len(parts) != 2:
-        raise ValueError(f"{name} {text!r}: give HEIGHTxWIDTH in pixels, e.g. 64x128")
+        raise ConfigError(f"{name} {text!r}: give HEIGHTxWIDTH in pixels, e.g. 64x128")
     try:
         h, w = (int(p.strip()) for p in parts)
     except ValueError:
-        raise ValueError(f"{name} {text!r}: give HEIGHTxWIDTH as whole numbers, e.g. 64x128") from None
+        raise ConfigError(f"{name} {text!r}: give HEIGHTxWIDTH as whole numbers, e.g. 64x128") from None
     return h, w

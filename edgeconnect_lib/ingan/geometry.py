@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import UsageError
+
 
 def identity_homography() -> torch.Tensor:
     """The 3x3 identity: with another output size, a pure resize (a frame that spans [-1, 1] still does)."""
@@ -29,7 +31,7 @@ def homography_from_corners(corners: Sequence[Sequence[float]]) -> torch.Tensor:
     src = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
     dst = np.asarray(corners, dtype=np.float64)
     if dst.shape != (4, 2) or not np.isfinite(dst).all():
-        raise ValueError(f"corners={corners!r}: give 4 finite (x, y) points (top-left, top-right, bottom-right, "
+        raise UsageError(f"corners={corners!r}: give 4 finite (x, y) points (top-left, top-right, bottom-right, "
                          "bottom-left) in normalised coordinates")
     a, b = [], []
     for (x, y), (u, v) in zip(src, dst):
@@ -38,7 +40,7 @@ def homography_from_corners(corners: Sequence[Sequence[float]]) -> torch.Tensor:
     try:
         h = np.linalg.solve(np.array(a), np.array(b))
     except np.linalg.LinAlgError:
-        raise ValueError(f"corners={corners!r}: three of the points are on one line (no homography)") from None
+        raise UsageError(f"corners={corners!r}: three of the points are on one line (no homography)") from None
     return torch.tensor(np.append(h, 1.0).reshape(3, 3), dtype=torch.float64)
 
 
@@ -47,13 +49,13 @@ def as_homography(matrix: Any, name: str = "homography") -> torch.Tensor:
     m = torch.as_tensor(np.asarray(matrix, dtype=np.float64)).reshape(-1) if not torch.is_tensor(matrix) \
         else matrix.detach().to(torch.float64).cpu().reshape(-1)
     if m.numel() != 9:
-        raise ValueError(f"{name}: a homography is 9 numbers (a 3x3 matrix, row by row), got {m.numel()}")
+        raise UsageError(f"{name}: a homography is 9 numbers (a 3x3 matrix, row by row), got {m.numel()}")
     m = m.reshape(3, 3)
     if not torch.isfinite(m).all():
-        raise ValueError(f"{name}: the matrix holds NaN or infinity")
+        raise UsageError(f"{name}: the matrix holds NaN or infinity")
     det = float(torch.linalg.det(m))
     if abs(det) < 1e-8:
-        raise ValueError(f"{name}: the matrix is singular (determinant {det:.3g}); it has no inverse, so no cycle "
+        raise UsageError(f"{name}: the matrix is singular (determinant {det:.3g}); it has no inverse, so no cycle "
                          "back to the input; give an invertible one, e.g. 1 0 0 0 1 0 0 0 1")
     if abs(float(m[2, 2])) > 1e-12:
         m = m / m[2, 2]

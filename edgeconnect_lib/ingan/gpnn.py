@@ -32,7 +32,7 @@ Search: exact and global (chunked matrix products) while a level has at most ``g
 compared with the source patches in a ``(2 radius + 1)^2`` window around its match from the coarser level (or
 the previous iteration), with the same normalisation over the candidate pairs, ``local_iterations`` times. The
 coarse levels place the elements, the fine ones refine them, so this keeps a 256 px photo to seconds on a CPU
-(~5-10 s on 2 cores); it is our shortcut, not the paper's (the authors use an approximate index, faiss, on a GPU
+(``benchmarks/README.md``); it is our shortcut, not the paper's (the authors use an approximate index, faiss, on a GPU
 for large images).
 """
 from __future__ import annotations
@@ -44,6 +44,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import UsageError
 from .config import check_output_size
 from .metrics import query_chunks, squared_distances
 
@@ -138,7 +139,7 @@ def local_normalised_nearest(queries: torch.Tensor, key_image: torch.Tensor, fie
     hk, wk = hs - patch + 1, ws - patch + 1
     side, span = 2 * radius + 1, 2 * radius + patch
     if hk < side or wk < side:
-        raise ValueError(f"local_normalised_nearest: the key grid {hk}x{wk} is smaller than the window {side}x{side}")
+        raise UsageError(f"local_normalised_nearest: the key grid {hk}x{wk} is smaller than the window {side}x{side}")
     dev = queries.device
     y0 = (field[..., 0].reshape(-1) - radius).clamp(0, hk - side)
     x0 = (field[..., 1].reshape(-1) - radius).clamp(0, wk - side)
@@ -194,9 +195,9 @@ def _grid(size: tuple[int, int], patch: int) -> tuple[int, int]:
 def _as_image_tensor(image: Any, device: torch.device) -> torch.Tensor:
     arr = np.asarray(image, dtype=np.float32)
     if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"image: expected an H x W x 3 RGB array in [0, 1], got shape {arr.shape}")
+        raise UsageError(f"image: expected an H x W x 3 RGB array in [0, 1], got shape {arr.shape}")
     if not np.isfinite(arr).all():
-        raise ValueError("image: the array holds NaN or infinity")
+        raise UsageError("image: the array holds NaN or infinity")
     return torch.from_numpy(np.ascontiguousarray(np.clip(arr, 0, 1).transpose(2, 0, 1))).to(device)
 
 
@@ -241,10 +242,10 @@ def gpnn_retarget(image: np.ndarray, size: tuple[int, int], *, patch: int = 7, r
     source = _as_image_tensor(image, dev)
     size = check_output_size(size, tuple(source.shape[-2:]))
     if min(source.shape[-2:]) < patch or min(size) < patch:
-        raise ValueError(f"gpnn_retarget: the photo ({source.shape[-1]}x{source.shape[-2]} px) and the output "
+        raise UsageError(f"gpnn_retarget: the photo ({source.shape[-1]}x{source.shape[-2]} px) and the output "
                          f"({size[1]}x{size[0]} px) need sides of at least the patch, {patch} px")
     if not (0.0 < ratio < 1.0) or iterations < 1 or alpha <= 0 or noise < 0 or radius < 1:
-        raise ValueError(f"gpnn_retarget: need 0 < ratio < 1, iterations >= 1, alpha > 0, noise >= 0, radius >= 1 "
+        raise UsageError(f"gpnn_retarget: need 0 < ratio < 1, iterations >= 1, alpha > 0, noise >= 0, radius >= 1 "
                          f"(got ratio={ratio}, iterations={iterations}, alpha={alpha}, noise={noise}, radius={radius})")
     levels = count_levels(tuple(source.shape[-2:]), size, patch, ratio, coarsest)
     src_sizes = level_sizes(tuple(source.shape[-2:]), levels, ratio)

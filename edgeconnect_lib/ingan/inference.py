@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..checkpoints import load_checkpoint
+from ..errors import UsageError
 from ..utils import pick_device
 from .config import INGAN_FORMAT, InGANConfig, check_output_size
 from .geometry import as_homography
@@ -35,7 +36,7 @@ class InGAN:
         dev = pick_device(device)
         ckpt = load_checkpoint(path, map_location="cpu")
         if ckpt.get("format") != INGAN_FORMAT or "image" not in ckpt.get("extra", {}):
-            raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
+            raise UsageError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
                              "file or run folder written by 'ingan train'")
         G = InGANGenerator(**ckpt["network_configs"]["G"])
         G.load_state_dict(ckpt["networks"]["G"])

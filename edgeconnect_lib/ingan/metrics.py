@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..errors import UsageError
+
 
 class PatchDistance(NamedTuple):
     """Sliced Wasserstein distances between two images' patch sets, per pyramid level (finest first)."""
@@ -56,9 +58,9 @@ def patch_distance(a: np.ndarray, b: np.ndarray, patch: int = 7, levels: int = 3
     a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
     for name, img in (("a", a), ("b", b)):
         if img.ndim != 3 or img.shape[2] != 3:
-            raise ValueError(f"patch_distance: {name} must be H x W x 3, got shape {img.shape}")
+            raise UsageError(f"patch_distance: {name} must be H x W x 3, got shape {img.shape}")
         if min(img.shape[:2]) < patch * 2 ** (levels - 1):
-            raise ValueError(f"patch_distance: {name} is {img.shape[1]}x{img.shape[0]} px, too small for "
+            raise UsageError(f"patch_distance: {name} is {img.shape[1]}x{img.shape[0]} px, too small for "
                              f"{patch}x{patch} patches at {levels} levels (shorter side >= {patch * 2 ** (levels - 1)}); "
                              "use fewer levels or a smaller patch")
     dirs = rng.standard_normal((patch * patch * 3, projections))
@@ -100,9 +102,9 @@ def image_patches(image: np.ndarray | torch.Tensor, patch: int = 7, device: str 
     on ``device``, ``N = (H - patch + 1) (W - patch + 1)``, rows in raster order (``F.unfold``'s)."""
     x = torch.as_tensor(np.asarray(image, np.float32) if not torch.is_tensor(image) else image, dtype=torch.float32)
     if x.ndim != 3 or x.shape[2] != 3:
-        raise ValueError(f"image_patches: expected an H x W x 3 image, got shape {tuple(x.shape)}")
+        raise UsageError(f"image_patches: expected an H x W x 3 image, got shape {tuple(x.shape)}")
     if min(x.shape[:2]) < patch:
-        raise ValueError(f"image_patches: the image is {x.shape[1]}x{x.shape[0]} px, smaller than a "
+        raise UsageError(f"image_patches: the image is {x.shape[1]}x{x.shape[0]} px, smaller than a "
                          f"{patch}x{patch} patch")
     x = x.to(device).permute(2, 0, 1)[None]                                    # (1, 3, H, W)
     return F.unfold(x, patch)[0].T.contiguous()                                # (N, 3 p^2)
@@ -140,9 +142,9 @@ def _check_pair(output: np.ndarray, source: np.ndarray, patch: int) -> None:
     for name, img in (("output", output), ("source", source)):
         shape = tuple(img.shape)
         if len(shape) != 3 or shape[2] != 3:
-            raise ValueError(f"{name}: expected an H x W x 3 image in [0, 1], got shape {shape}")
+            raise UsageError(f"{name}: expected an H x W x 3 image in [0, 1], got shape {shape}")
         if min(shape[:2]) < patch:
-            raise ValueError(f"{name} is {shape[1]}x{shape[0]} px: both sides must be at least the patch, {patch} px")
+            raise UsageError(f"{name} is {shape[1]}x{shape[0]} px: both sides must be at least the patch, {patch} px")
 
 
 def _mean_nearest_distance(queries_image: np.ndarray, keys_image: np.ndarray, patch: int, max_patches: int,

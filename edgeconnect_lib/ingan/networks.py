@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import spectral_norm
 
+from ..errors import UsageError
 from .config import MIN_OUTPUT_SIDE, check_output_size
 from .geometry import GeometricTransform
 
@@ -62,11 +63,11 @@ class InGANGenerator(nn.Module):
     def forward(self, x: torch.Tensor, size: tuple[int, int] | None = None,
                 homography: torch.Tensor | None = None) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != 3:
-            raise ValueError(f"InGANGenerator: expected a (B, 3, H, W) image, got shape {tuple(x.shape)}")
+            raise UsageError(f"InGANGenerator: expected a (B, 3, H, W) image, got shape {tuple(x.shape)}")
         size = tuple(x.shape[-2:]) if size is None else check_output_size(size)
         smallest = max(MIN_OUTPUT_SIDE, 2 ** len(self.downs) + 1)
         if min(size) < smallest or min(x.shape[-2:]) < MIN_OUTPUT_SIDE:
-            raise ValueError(f"size={size[0]}x{size[1]} (input {x.shape[-2]}x{x.shape[-1]}): this generator halves the "
+            raise UsageError(f"size={size[0]}x{size[1]} (input {x.shape[-2]}x{x.shape[-1]}): this generator halves the "
                              f"image {len(self.downs)} times, so every side must be at least {smallest} px")
         f = self.transform(self.entry(x), size, homography)       # (B, C, H, W): the target geometry
         skips = [f]

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 import torch
 
+from ..errors import UsageError
 from ..images import load_image
 from .config import MIN_OUTPUT_SIDE
 
@@ -19,10 +20,10 @@ def prepare_image(image: Any, image_size: int) -> np.ndarray:
     if arr.ndim == 2:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"image: expected an H x W x 3 RGB array, got shape {arr.shape}")
+        raise UsageError(f"image: expected an H x W x 3 RGB array, got shape {arr.shape}")
     h, w = arr.shape[:2]
     if min(h, w) < MIN_OUTPUT_SIDE:
-        raise ValueError(f"image: {w}x{h} px is too small; its shorter side must be at least {MIN_OUTPUT_SIDE} px")
+        raise UsageError(f"image: {w}x{h} px is too small; its shorter side must be at least {MIN_OUTPUT_SIDE} px")
     s = image_size / max(h, w)
     nh, nw = max(MIN_OUTPUT_SIDE, round(h * s)), max(MIN_OUTPUT_SIDE, round(w * s))
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC

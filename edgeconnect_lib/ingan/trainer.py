@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checkpoints import EXPORT_KEYS, atomic_save, export_weights, load_checkpoint
-from ..models import NonFiniteLossError
+from ..errors import TrainingDiverged, UsageError
 from ..runs import RunFolder
 from ..utils import describe_device, pick_device, seed_everything
 from .config import INGAN_FORMAT, MIN_OUTPUT_SIDE, InGANConfig
@@ -49,7 +49,8 @@ class InGANTrainer:
     (:func:`read_resume_checkpoint`). An ``out_dir`` that holds checkpoints is refused unless the run resumes
     one of them (:meth:`~edgeconnect_lib.runs.RunFolder.check_fresh_or_resume`, as for
     :class:`~edgeconnect_lib.train.Trainer`), and an ``image`` given with a resume must be the run's photo
-    (``ValueError``): two runs never mix in one folder. A NaN or infinite loss raises :class:`~edgeconnect_lib.models.NonFiniteLossError`
+    (``ValueError``): two runs never mix in one folder. A NaN or infinite loss raises
+    :class:`~edgeconnect_lib.errors.TrainingDiverged`
     (``last_checkpoint``: the last good one). Every random draw after the weights' seeded initialisation comes
     from one ``torch.Generator`` saved in the checkpoint, so on the CPU N iterations in one go and N/2 + resume
     + N/2 give the same weights (tested).
@@ -70,7 +71,7 @@ class InGANTrainer:
                 self._refuse_another_photo(ckpt, image)
         else:
             if image is None:
-                raise ValueError("image: give the photo to train on (a path or an H x W x 3 array)")
+                raise UsageError("image: give the photo to train on (a path or an H x W x 3 array)")
             photo = prepare_image(image, cfg.image_size)
             self.image_name = Path(image).name if isinstance(image, (str, Path)) else "array"
         self.image = photo                                             # (h, w, 3) in [0, 1]
@@ -97,15 +98,15 @@ class InGANTrainer:
                 self._print(f"resume: no checkpoint in {self.out_dir}: starting from iteration 0")
             return None
         if ckpt.get("format") != INGAN_FORMAT:
-            raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
+            raise UsageError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
                              "run folder or file written by 'ingan train'")
         must = ("base_channels", "downsamples", "residual_blocks", "disc_channels", "image_size", "disc_scale_factor",
                 "disc_min_size", "disc_max_scales", "max_scale")
         old = ckpt.get("config", {})
         diff = [f"{k} {old.get(k)} -> {getattr(self.cfg, k)}" for k in must if k in old and old[k] != getattr(self.cfg, k)]
         if diff:
-            raise ValueError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
-                             "use the run's preset and sizes, or train into a new --out")
+            raise UsageError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
+                             "use the run's preset and sizes, or train into another output folder (out_dir=)")
         return ckpt
 
     def _refuse_another_photo(self, ckpt: dict, image: Any) -> None:
@@ -114,10 +115,10 @@ class InGANTrainer:
         ours = (prepare_image(image, self.cfg.image_size) * 255 + 0.5).astype(np.uint8)
         if ours.shape != theirs.shape or int(np.abs(ours.astype(np.int16) - theirs.astype(np.int16)).max()) > 1:
             shown = str(image) if isinstance(image, (str, Path)) else f"the {type(image).__name__} given as image"
-            raise ValueError(f"image {shown} is not the photo of the run being resumed "
+            raise UsageError(f"image {shown} is not the photo of the run being resumed "
                              f"({ckpt['extra'].get('image_name', 'its photo')}, {ckpt.get('path')}): a resumed run "
-                             "trains on its own photo; continue it without an image (CLI: no --image), or train "
-                             "the new photo into another output folder (CLI --out)")
+                             "trains on its own photo; continue it without an image (image=None), or train "
+                             "the new photo into another output folder (out_dir=)")
 
     def _restore(self, ckpt: dict) -> None:
         self.G.load_state_dict(ckpt["networks"]["G"])
@@ -204,9 +205,7 @@ class InGANTrainer:
         row.update(loss_D=float(loss_D.detach()), loss_D_real=float(loss_D_real.detach()), loss_D_fake=float(loss_D_fake.detach()))
         bad = [k for k, v in row.items() if not math.isfinite(v)]
         if bad:
-            err = NonFiniteLossError(bad[0], row[bad[0]], self.iteration)
-            err.last_checkpoint = self.last_checkpoint
-            raise err
+            raise TrainingDiverged(bad[0], row[bad[0]], self.iteration, self.last_checkpoint)
         return row
 
     # -- files ---------------------------------------------------------------------------------------------
@@ -234,7 +233,7 @@ class InGANTrainer:
     def save(self, seconds: float = 0.0) -> Path:
         """Write ``checkpoints/ckpt_NNNNNNNN.pt`` atomically and keep the last ``keep_last``."""
         if self.out_dir is None:
-            raise ValueError("InGANTrainer.save: no out_dir was given")
+            raise UsageError("InGANTrainer.save: no out_dir was given")
         self.last_checkpoint = self.run_folder.save(self.checkpoint_dict(seconds), self.iteration,
                                                     last_good=self.last_checkpoint)
         return self.last_checkpoint
@@ -247,7 +246,7 @@ class InGANTrainer:
         cfg = self.cfg
         total = cfg.iterations if iterations is None else int(iterations)
         if total < self.iteration:
-            raise ValueError(f"iterations={total}: the run is already at iteration {self.iteration}")
+            raise UsageError(f"iterations={total}: the run is already at iteration {self.iteration}")
         self.run_folder.write_config(cfg.to_dict())
         log = self.run_folder.csv_log("log.csv", self.iteration)
         self._print(f"InGAN on {self.image_name} ({self.input_size[1]}x{self.input_size[0]} px), device "
@@ -297,7 +296,7 @@ def export_ingan(src: str | Path, dst: str | Path, discriminator: bool = False) 
     discriminator only with ``discriminator=True`` (retargeting needs G alone; D is 60% of the file)."""
     ckpt = load_checkpoint(src)
     if ckpt.get("format") != INGAN_FORMAT:
-        raise ValueError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r})")
+        raise UsageError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r})")
     if discriminator:
         return export_weights(ckpt["path"], dst)
     out = {k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}
