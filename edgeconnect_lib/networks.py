@@ -615,7 +615,7 @@ def resize_kernel_from_transpose(weight: torch.Tensor) -> torch.Tensor:
     from a trained transposed-convolution one instead of from scratch.
     """
     if weight.dim() != 4 or tuple(weight.shape[-2:]) != (4, 4):
-        raise ValueError(f"resize_kernel_from_transpose: expected a (C_in, C_out, 4, 4) kernel, got {tuple(weight.shape)}")
+        raise UsageError(f"resize_kernel_from_transpose: expected a (C_in, C_out, 4, 4) kernel, got {tuple(weight.shape)}")
     pinv = torch.linalg.pinv(_PHASE_TAPS.double())                       # (3, 4)
     w = torch.einsum("pk,iokl,ql->oipq", pinv, weight.double(), pinv)    # (C_out, C_in, 3, 3)
     return w.to(weight.dtype)
@@ -630,7 +630,7 @@ def to_resize_upsampling(generator: nn.Module) -> nn.Module:
     original's, without its checkerboard; fine-tuning then starts from there (``data/README.md``, issue 18).
     """
     if not isinstance(generator, _Generator) or generator.upsample != "transpose":
-        raise ValueError("to_resize_upsampling: expected an EdgeGenerator or InpaintGenerator with upsample='transpose'")
+        raise UsageError("to_resize_upsampling: expected an EdgeGenerator or InpaintGenerator with upsample='transpose'")
     config = {**network_config(generator), "upsample": "resize"}
     new = build_network(config, init=True)
     old_state = generator.state_dict()
