@@ -43,7 +43,6 @@ the end it checks that every rank holds the same weights.
 """
 from __future__ import annotations
 
-import io
 import os
 import random
 import time
@@ -59,6 +58,8 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .config import TrainConfig
 from .data import InpaintingDataset
+from .fileio import write_image
+from .images import to_uint8
 from .metrics import edge_precision_recall, l1 as l1_metric, psnr as psnr_metric, ssim as ssim_metric
 from .checkpoints import (
     CHECKPOINT_FORMAT,
@@ -305,9 +306,8 @@ def evaluate(model: nn.Module, dataset: Dataset, stage: str | None = None, batch
 
 
 def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> Path:
-    """PNG grid, one row per image: masked input | input edges | predicted edges | output | ground truth."""
-    from PIL import Image
-
+    """PNG grid, one row per image: masked input | input edges | predicted edges | output | ground truth.
+    Written atomically by the library's image writer (:func:`edgeconnect_lib.fileio.write_image`)."""
     was_training = model.training
     model.eval()
     try:
@@ -324,11 +324,7 @@ def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> 
         cols = [x.images * (1 - x.masks) + x.masks, 1 - x.edges * (1 - x.masks), 1 - out["edges_used"],
                 out["merged"], x.images]
     grid = torch.cat([torch.cat(list(rgb(c)), dim=1) for c in cols], dim=2)  # (3, b*H, 5*W)
-    img = (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    path.write_bytes(buf.getvalue())
+    write_image(to_uint8(grid.permute(1, 2, 0).numpy()), path, what="sample grid")
     return path
 
 

@@ -54,7 +54,8 @@ from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
 from typing import Callable, TextIO
 
-from .checkpoints import AUTHORS_FILES, load_authors_checkpoint, new_file_mode, suppress_os_errors
+from .authors_format import AUTHORS_FILES, load_authors_checkpoint
+from .fileio import new_file_mode, suppress_os_errors
 from .vgg import ENV_OFFLINE, ENV_WEIGHTS, VGG19_FILENAME, VGG19_URL, vgg19_hub_cache_path
 
 __all__ = [

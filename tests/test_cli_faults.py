@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from edgeconnect_lib import checkpoints as ckpt_mod
+from edgeconnect_lib import fileio as fileio_mod
 from edgeconnect_lib.__main__ import CliError, _pair, describe_os_error, main
 from edgeconnect_lib.checkpoints import list_checkpoints, load_checkpoint
 
@@ -153,7 +154,7 @@ def test_disk_full_while_saving_a_checkpoint_says_so_and_keeps_the_last_one(run,
         return real_save(obj, f, *a, **k)
 
     monkeypatch.setattr(ckpt_mod.torch, "save", full_disk)
-    monkeypatch.setattr(ckpt_mod, "_free_bytes", lambda folder: 1024.0)  # statvfs: the disk is full
+    monkeypatch.setattr(fileio_mod, "_free_bytes", lambda folder: 1024.0)  # statvfs: the disk is full
     out = tmp_path / "run"
     err = _error(["train", "--stage", "edge", "--data", str(run["photos"]), "--out", str(out), *TRAIN,
                   "--iterations", "4", "--save-every", "2"], capsys, code=1)

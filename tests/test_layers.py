@@ -1,7 +1,8 @@
 """The library reads top-down: each module imports only from modules of a lower layer, never a private name.
 
-Layers (lowest first): helpers and file formats -> edges, masks, metrics, VGG -> data, networks, losses ->
-config, checkpoint files -> models -> training, evaluation -> lessons' runner and the CLI. A new module must be
+Layers (lowest first): helpers -> atomic file writes, edges, masks, metrics, VGG -> data, networks, losses,
+mixed precision -> config, the authors' checkpoint format -> our checkpoint formats -> the inference pipeline,
+run folders -> the trainable models -> training, evaluation -> editor, InGAN -> lessons' runner and the CLI. A new module must be
 placed in :data:`LAYERS` (the test fails until it is), so its place in the order is a decision, not an accident.
 
 A subpackage (``ingan/``) has one place in :data:`LAYERS`, which its every module holds against the rest of the
@@ -22,13 +23,15 @@ LIBRARY = edgeconnect_lib.__name__
 
 LAYERS: dict[str, int] = {
     "__init__": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
-    "edges": 1, "masks": 1, "metrics": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
-    "data": 2, "networks": 2, "losses": 2,
-    "config": 3, "checkpoints": 3,
-    "models": 4, "weights": 4, "cli_files": 4, "runs": 4,
-    "train": 5, "evaluation": 5, "baselines": 5,
-    "ablations": 6, "editor": 6, "ingan": 6,
-    "course": 7, "__main__": 7,
+    "fileio": 1, "edges": 1, "masks": 1, "metrics": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
+    "data": 2, "networks": 2, "losses": 2, "precision": 2,
+    "config": 3, "authors_format": 3,
+    "checkpoints": 4, "weights": 4, "cli_files": 4,
+    "runs": 5, "pipeline": 5,
+    "models": 6,
+    "train": 7, "evaluation": 7, "baselines": 7,
+    "ablations": 8, "editor": 8, "ingan": 8,
+    "course": 9, "__main__": 9,
 }
 
 
@@ -174,7 +177,7 @@ def _fake_package(tmp_path, files: dict[str, str]) -> None:
     ({"ingan/__init__.py": "", "models.py": "from .ingan.config import InGANConfig\n"}, "models"),
 ])
 def test_the_checker_sees_a_subpackage_import_upward(tmp_path, monkeypatch, files, name):
-    """Within ``ingan/`` its own order holds; against the library, the package's layer (6) does, both ways."""
+    """Within ``ingan/`` its own order holds; against the library, the package's layer (8) does, both ways."""
     _fake_package(tmp_path, files)
     monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
     with pytest.raises(AssertionError, match="higher layer"):
