@@ -38,11 +38,11 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .cli_files import check_image_array, encode_image, write_bytes
 from .edges import canny_edges
+from .fileio import write_png
 from .images import rgb_to_gray, to_uint8
 from .masks import hole_ratio, load_edge_map
-from .metrics import to_gray
+from .pipeline import prepare
 
 __all__ = [
     "brush_stroke",
@@ -176,56 +176,30 @@ def compose_edges(known: np.ndarray, hole_edges: np.ndarray, mask: np.ndarray) -
     return np.where(mask, hole_edges, known)
 
 
-def _pad_reflect(a: np.ndarray, multiple: int = 4, minimum: int = 16) -> np.ndarray:
-    """Pad the bottom / right of an (H, W[, C]) array as the pipeline does (reflect, or edge when too small)."""
-    h, w = a.shape[:2]
-    H, W = max(minimum, -(-h // multiple) * multiple), max(minimum, -(-w // multiple) * multiple)
-    pad = [(0, H - h), (0, W - w)] + [(0, 0)] * (a.ndim - 2)
-    mode = "reflect" if (H - h) < h and (W - w) < w else "edge"
-    return np.pad(a, pad, mode=mode)
-
-
 @torch.no_grad()
 def predict_edges(pipeline, image: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """``G_edge``'s edges in the hole composed with the known region's Canny edges, bool (H, W).
 
-    The same computation as :meth:`EdgeConnect.inpaint` before ``G_inpaint`` (same Canny, same padding), with
-    ``G_edge``'s soft output thresholded at ``threshold``: an editable map is binary, like the maps the command
-    line reads with ``--edges`` (a grey level above one half is an edge).
+    The inputs are the pipeline's own (:func:`edgeconnect_lib.pipeline.prepare`: the same Canny, the same
+    padding as :meth:`EdgeConnect.inpaint`), and ``G_edge``'s soft output is thresholded at ``threshold``: an
+    editable map is binary, like the maps the command line reads with ``--edges`` (a grey level above one half is
+    an edge).
     """
-    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
     mask = _bool_map(mask, "mask")
+    image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[:2] != mask.shape:
         raise ValueError(f"image must be H x W x 3 with the mask's size {mask.shape}, got {image.shape}")
-    canny = known_edges(image, mask, pipeline.sigma)
-    h, w = mask.shape
-    dev = pipeline.device
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(_pad_reflect(a), dtype=np.float32)).to(dev)  # noqa: E731
-    images = t(image).permute(2, 0, 1)[None]
-    soft = pipeline.predict_edges(to_gray(images), t(canny)[None, None], t(mask)[None, None])
-    return soft[0, 0, :h, :w].cpu().numpy() > threshold
-
-
-def _png_path(path: str | Path, what: str) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"{what} {path}: use a .png file (lossless: a JPEG would blur a 1-pixel edge)")
-    return path
-
-
-def _write_png(levels: np.ndarray, path: str | Path, what: str) -> Path:
-    """Write 8-bit ``levels`` as a PNG atomically (folders made as needed). A path that is a folder or lies under a
-    file, a read-only file or folder, a full disk: :class:`~edgeconnect_lib.cli_files.FileWriteError`, an
-    ``OSError`` whose message is one line naming the path, the cause and what to do; the earlier file is kept."""
-    return write_bytes(_png_path(path, what), lambda: encode_image(levels, ".png"), what)
+    x = prepare(image, mask, sigma=pipeline.sigma, device=pipeline.device)
+    soft = pipeline.predict_edges(x.gray, x.canny, x.masks)
+    return x.crop(soft)[..., 0] > threshold
 
 
 def save_edges(edges: np.ndarray, path: str | Path) -> Path:
     """Write an edge map as an 8-bit PNG, 255 = edge, 0 = none: the file ``inpaint --edges`` reads.
 
-    Atomic (:func:`~edgeconnect_lib.checkpoints.atomic_write`): a failed save leaves an earlier file of that name
+    Atomic (:func:`~edgeconnect_lib.fileio.atomic_write`): a failed save leaves an earlier file of that name
     as it was, never half written; it raises an ``OSError`` with one clear line (see :func:`save_image`)."""
-    return _write_png(_bool_map(edges, "edges").astype(np.uint8) * 255, path, "edge map")
+    return write_png(_bool_map(edges, "edges").astype(np.uint8) * 255, path, "edge map")
 
 
 def load_edges(path: str | Path) -> np.ndarray:
@@ -236,11 +210,13 @@ def load_edges(path: str | Path) -> np.ndarray:
 
 
 def save_image(image: np.ndarray, path: str | Path) -> Path:
-    """Write an image as an 8-bit PNG, atomically: RGB (H x W x 3) or grey (H x W); floats in [0, 1] (rounded to
-    the nearest level) or ``uint8`` levels as they are. NaN or infinite values, or floats far outside [0, 1],
-    raise ``ValueError``; a failed write an ``OSError`` whose message is one line naming the path and the cause
-    (a folder, a path under a file, a read-only file or folder, a full disk); the earlier file is kept."""
-    return _write_png(check_image_array(image, "image"), path, "image")
+    """Write an image as an 8-bit PNG, atomically, with the library's one image writer
+    (:func:`edgeconnect_lib.fileio.write_png`): RGB (H x W x 3) or grey (H x W); floats in [0, 1] (rounded to the
+    nearest level) or ``uint8`` levels as they are. A path not ending in ``.png``, NaN or infinite values, or floats
+    far outside [0, 1] raise ``ValueError``; a failed write a :class:`~edgeconnect_lib.fileio.FileWriteError` (an
+    ``OSError``) whose message is one line naming the path and the cause (a folder, a path under a file, a
+    read-only file or folder, a full disk); the earlier file is kept, never half written."""
+    return write_png(image, path, "image")
 
 
 class EditFiles(NamedTuple):
@@ -404,7 +380,7 @@ class EdgeEdit:
         --mask --edges`` reads (see :meth:`cli_args`)."""
         folder = Path(folder)
         image = save_image(self.image, folder / f"{stem}.png")
-        mask = _write_png(self.mask.astype(np.uint8) * 255, folder / f"{stem}_mask.png", "mask")  # as save_mask
+        mask = write_png(self.mask.astype(np.uint8) * 255, folder / f"{stem}_mask.png", "mask")  # as save_mask
         edges = save_edges(self.edges, folder / f"{stem}_edges.png")
         result = save_image(self.result.image, folder / f"{stem}_result.png") if self.result is not None else None
         return EditFiles(image, mask, edges, result)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from edgeconnect_lib import checkpoints, cli_files, fileio
+from edgeconnect_lib import checkpoints, cli_files, editor, fileio
 from edgeconnect_lib.fileio import FileWriteError, atomic_write, write_image, write_png
 from edgeconnect_lib.images import load_image, to_uint8
 
@@ -22,6 +22,7 @@ def test_the_writers_have_one_home():
     assert cli_files.FileWriteError is fileio.FileWriteError and cli_files.describe_os_error is fileio.describe_os_error
     assert checkpoints.atomic_write is fileio.atomic_write and checkpoints.atomic_save is fileio.atomic_save
     assert checkpoints.write_error is fileio.write_error and checkpoints.check_write_target is fileio.check_write_target
+    assert editor.write_png is fileio.write_png
 
 
 def test_png_round_trip_is_exact(tmp_path):
