@@ -55,7 +55,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, TextIO
 
 from .authors_format import AUTHORS_FILES, load_authors_checkpoint
-from .fileio import new_file_mode, suppress_os_errors
+from .fileio import atomic_write, new_file_mode, suppress_os_errors
 from .vgg import ENV_OFFLINE, ENV_WEIGHTS, VGG19_FILENAME, VGG19_URL, vgg19_hub_cache_path
 
 __all__ = [
@@ -466,17 +466,8 @@ def _read_sums(folder: Path) -> dict[str, str]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write a small text file atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress_os_errors():
-            os.unlink(tmp)
-        raise
+    """Write a small text file atomically (:func:`edgeconnect_lib.fileio.atomic_write`: temporary file, rename)."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def verify_authors_folder(folder: str | Path) -> list[Fetched] | None:

@@ -166,14 +166,22 @@ def test_disk_full_while_saving_a_checkpoint_says_so_and_keeps_the_last_one(run,
     assert not list((out / "checkpoints").glob(".*tmp"))
 
 
-def test_read_only_filesystem_while_saving_is_one_line(run, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("suffix, named", [(".pt", "ckpt_00000002.pt: Read-only file system"),
+                                           (".png", "cannot save sample grid: ")])
+def test_read_only_filesystem_while_saving_is_one_line(run, tmp_path, capsys, monkeypatch, suffix, named):
+    """A checkpoint or a sample grid (both written atomically: temporary file, then rename) that cannot be renamed
+    into place is one line naming the file."""
+    real_replace = os.replace
+
     def read_only(src, dst):
-        raise OSError(errno.EROFS, os.strerror(errno.EROFS), src)
+        if str(dst).endswith(suffix):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), src)
+        return real_replace(src, dst)
 
     monkeypatch.setattr(ckpt_mod.os, "replace", read_only)
     out = tmp_path / "run"
     err = _error(["train", "--stage", "edge", "--data", str(run["photos"]), "--out", str(out), *TRAIN], capsys, code=1)
-    assert "ckpt_00000002.pt: Read-only file system" in err and "write to another folder" in err
+    assert named in err and "Read-only file system" in err and "write to another folder" in err
 
 
 def test_a_failed_result_write_keeps_the_results_already_written(run, tmp_path, capsys, monkeypatch):
