@@ -76,6 +76,8 @@ __all__ = [
     "load_checkpoint",
     "export_weights",
     "EXPORT_KEYS",
+    "network_entries",
+    "save_pipeline",
 ]
 
 _NETWORK_FORMAT = "edgeconnect_lib.network"
@@ -245,3 +247,21 @@ def export_weights(src: str | Path, dst: str | Path) -> Path:
     """
     ckpt = load_checkpoint(src)
     return atomic_save({k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}, Path(dst))
+
+
+def network_entries(networks: Mapping[str, nn.Module]) -> dict[str, dict[str, Any]]:
+    """The ``networks`` (state dicts) and ``network_configs`` (constructor arguments,
+    :func:`~edgeconnect_lib.networks.network_config`) entries of a trainer or pipeline checkpoint, by network name:
+    what :func:`edgeconnect_lib.pipeline.network_from_checkpoint` rebuilds a network from."""
+    return {"networks": {n: m.state_dict() for n, m in networks.items()},
+            "network_configs": {n: network_config(m) for n, m in networks.items()}}
+
+
+def save_pipeline(path: str | os.PathLike, networks: Mapping[str, nn.Module], sigma: float,
+                  **metadata: Any) -> Path:
+    """Write the inference pipeline's file (``edgeconnect_lib.pipeline/1``, :data:`PIPELINE_FORMAT`) atomically:
+    ``networks`` (``G_edge``, ``G_inpaint``), their ``network_configs``, Canny's ``sigma`` and ``metadata``.
+    :meth:`edgeconnect_lib.pipeline.EdgeConnect.load` reads it (with :func:`load_checkpoint`)."""
+    obj = {"format": PIPELINE_FORMAT, **network_entries(networks), "sigma": float(sigma), "metadata": dict(metadata)}
+    return atomic_save(obj, Path(path))
+

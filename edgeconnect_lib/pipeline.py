@@ -30,10 +30,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .authors_format import AUTHORS_FILES, load_authors_checkpoint
-from .checkpoints import PIPELINE_FORMAT, load_checkpoint
+from .checkpoints import load_checkpoint, save_pipeline
 from .config import TrainConfig
 from .edges import canny_edges
-from .fileio import atomic_save
 from .images import rgb_to_gray
 from .metrics import to_gray
 from .networks import (
@@ -41,7 +40,6 @@ from .networks import (
     InpaintGenerator,
     PatchDiscriminator,
     build_network,
-    network_config,
     use_single_output_conv,
 )
 from .precision import Precision, spectral_norm_outside_autocast
@@ -382,12 +380,9 @@ class EdgeConnect(nn.Module):
 
     # -- files -------------------------------------------------------------------------------------------
     def save(self, path: str | Path, **metadata: Any) -> Path:
-        """Write the two generators (weights + sizes) as a small checkpoint that :meth:`load` reads."""
-        obj = {"format": PIPELINE_FORMAT,
-               "networks": {"G_edge": self.G_edge.state_dict(), "G_inpaint": self.G_inpaint.state_dict()},
-               "network_configs": {"G_edge": network_config(self.G_edge), "G_inpaint": network_config(self.G_inpaint)},
-               "sigma": float(self.sigma), "metadata": dict(metadata)}
-        return atomic_save(obj, Path(path))
+        """Write the two generators (weights + sizes) as a small checkpoint that :meth:`load` reads (the format
+        ``edgeconnect_lib.pipeline/1``, :func:`edgeconnect_lib.checkpoints.save_pipeline`)."""
+        return save_pipeline(path, {"G_edge": self.G_edge, "G_inpaint": self.G_inpaint}, self.sigma, **metadata)
 
     @classmethod
     def load(cls, path: str | Path, device: str | torch.device = "cpu", amp: str = "off") -> "EdgeConnect":

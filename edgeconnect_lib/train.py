@@ -68,6 +68,7 @@ from .checkpoints import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    network_entries,
     suppress_os_errors,
 )
 from .models import (
@@ -157,9 +158,8 @@ def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, e
 
 def checkpoint_dict(model, iteration: int, cfg: TrainConfig, extra: dict | None = None,
                     seconds: float = 0.0) -> dict[str, Any]:
-    """Everything a resume needs (what :func:`save_checkpoint` writes)."""
-    from .networks import network_config
-
+    """Everything a resume needs (what :func:`save_checkpoint` writes: the format ``edgeconnect_lib.trainer/1``,
+    :data:`~edgeconnect_lib.checkpoints.CHECKPOINT_FORMAT`)."""
     nets = model.networks()
     return {
         "format": CHECKPOINT_FORMAT,
@@ -167,8 +167,7 @@ def checkpoint_dict(model, iteration: int, cfg: TrainConfig, extra: dict | None 
         "iteration": int(iteration),
         "seconds": float(seconds),
         "config": cfg.to_dict(),
-        "networks": {n: m.state_dict() for n, m in nets.items()},
-        "network_configs": {n: network_config(m) for n, m in nets.items()},
+        **network_entries(nets),
         "optimizers": {n: o.state_dict() for n, o in model.optimizers.items()},
         "scaler": model.precision.scaler.state_dict() if model.precision.scaler is not None else None,
         "rng": _rng_state(),

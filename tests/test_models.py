@@ -239,7 +239,10 @@ def test_prepare_is_the_pipelines_input_padded_and_cropped_back():
 def test_pipeline_save_load_roundtrip(tmp_path):
     torch.manual_seed(0)
     pipe = EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1))
-    path = pipe.save(tmp_path / "pipe.pt")
+    path = pipe.save(tmp_path / "pipe.pt", note="x")
+    saved = torch.load(path, weights_only=True)
+    assert saved["format"] == "edgeconnect_lib.pipeline/1" and saved["metadata"] == {"note": "x"}
+    assert set(saved["networks"]) == set(saved["network_configs"]) == {"G_edge", "G_inpaint"}
     again = EdgeConnect.load(path)
     image = np.random.default_rng(1).random((24, 24, 3)).astype(np.float32)
     mask = np.zeros((24, 24), bool)
