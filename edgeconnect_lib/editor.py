@@ -36,10 +36,9 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
 from .edges import canny_edges
-from .fileio import write_png
+from .fileio import encode_image, write_png
 from .images import rgb_to_gray, to_uint8
 from .masks import hole_ratio, load_edge_map
 from .pipeline import prepare
@@ -410,14 +409,6 @@ def _zoomed(a: np.ndarray, zoom: int) -> np.ndarray:
     return np.repeat(np.repeat(a, zoom, axis=0), zoom, axis=1) if zoom > 1 else a
 
 
-def _png_bytes(rgb: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 class EdgeEditor:
     """A widget to edit a hole and its edges with the mouse, then inpaint (JupyterLab / Notebook 7, ipycanvas).
 
@@ -526,7 +517,7 @@ class EdgeEditor:
             self.edge_layer.put_image_data(edge_rgba, 0, 0)
         if self.edit.result is None and not np.array_equal(self._shown_mask, self.edit.mask):
             self._shown_mask = self.edit.mask.copy()
-            self.result_view.value = _png_bytes(_zoomed(to_uint8(self.edit.masked_image()), self.zoom))
+            self.result_view.value = encode_image(_zoomed(to_uint8(self.edit.masked_image()), self.zoom), ".png")
         self._update_status()
 
     def status_text(self) -> str:
@@ -541,7 +532,7 @@ class EdgeEditor:
     def show_result(self) -> None:
         r = self.edit.result
         if r is not None:
-            self.result_view.value = _png_bytes(_zoomed(to_uint8(r.image), self.zoom))
+            self.result_view.value = encode_image(_zoomed(to_uint8(r.image), self.zoom), ".png")
             self.result_title.value = "the result (Inpaint again after editing)"
 
     # -- mouse -------------------------------------------------------------------------------------------
