@@ -264,4 +264,3 @@ def save_pipeline(path: str | os.PathLike, networks: Mapping[str, nn.Module], si
     :meth:`edgeconnect_lib.pipeline.EdgeConnect.load` reads it (with :func:`load_checkpoint`)."""
     obj = {"format": PIPELINE_FORMAT, **network_entries(networks), "sigma": float(sigma), "metadata": dict(metadata)}
     return atomic_save(obj, Path(path))
-

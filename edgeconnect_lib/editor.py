@@ -2,7 +2,7 @@
 paper's editing figures: a hole painted over an object, edges drawn into it, the image completed from them).
 Lesson 10 teaches it.
 
-The model's convention (:class:`edgeconnect_lib.models.EdgeConnect`) decides what an edited edge map is. ``G_inpaint``
+The model's convention (:class:`edgeconnect_lib.pipeline.EdgeConnect`) decides what an edited edge map is. ``G_inpaint``
 reads ONE edge map: in the known region, the Canny edges of the photo with the hole masked out
 (``canny_edges(gray, sigma, mask=hole)``, the authors' test-time edges); in the hole, ``G_edge``'s prediction, or
 here the user's drawing (Eq. 4: ``C_comp = C_gt * (1 - M) + C_pred * M``). So the editor keeps three arrays, the only

@@ -109,4 +109,3 @@ def spectral_norm_outside_autocast(module: nn.Module, device_type: str) -> nn.Mo
             elif isinstance(hook, _SpectralNormInFullPrecision):
                 hook.device_type = device_type
     return module
-

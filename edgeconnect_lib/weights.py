@@ -14,7 +14,7 @@ The manifest (:data:`MANIFEST`) has two entries:
   checkpoints for Places2, CelebA and Paris StreetView. It is unzipped into ``<cache>/authors/<dataset>/``
   (``EdgeModel_gen.pth``, ``EdgeModel_dis.pth``, ``InpaintingModel_gen.pth``, ``InpaintingModel_dis.pth``); the
   zip itself is not kept. The authors published no hashes, so each extracted file is verified by loading it with
-  :func:`~edgeconnect_lib.checkpoints.load_authors_checkpoint` into the paper-size network of its kind (every key and
+  :func:`~edgeconnect_lib.authors_format.load_authors_checkpoint` into the paper-size network of its kind (every key and
   every shape of the released layout must be there, and nothing else); the zip's SHA-256 is printed and recorded in
   ``<cache>/authors/authors-zip.sha256`` on the first download, and each extracted file's in
   ``<dataset>/SHA256SUMS``. :attr:`RemoteFile.sha256` pins a full hash when one is known (``None`` for the zip).
@@ -513,7 +513,7 @@ def extract_authors_zip(
     Member names are checked first: an absolute path, a drive letter or a ``..`` part refuses the whole zip. A
     member belongs to the dataset named by its nearest folder (``places2``, ``celeba``, ``psv`` / ``paris``); other
     members are ignored. Each file is written to a temporary file in its folder (the zip's CRC checked while
-    reading), loaded with :func:`~edgeconnect_lib.checkpoints.load_authors_checkpoint` into the paper-size network
+    reading), loaded with :func:`~edgeconnect_lib.authors_format.load_authors_checkpoint` into the paper-size network
     of its kind, and only then renamed into place; its SHA-256 goes into the folder's ``SHA256SUMS``.
     ``label`` names the zip in messages (default: its path; the command gives its URL).
     """
