@@ -464,7 +464,7 @@ def _check_inputs(jobs: list[_Job]) -> tuple[list[tuple[_Job, Any]], list[tuple[
 def _inpaint(args: argparse.Namespace) -> int:
     import math
 
-    from .cli_files import write_image
+    from .fileio import write_image
     from .images import load_image
     from .masks import load_edge_map, load_mask
     from .models import EdgeConnect

@@ -6,12 +6,12 @@
   recursively, so anything written inside them would be read back as data) and its outputs, and refuses with a
   :class:`CliError` an output that is an input, lies inside a training-data folder, or is another output of the
   same command, before anything is written;
-* :func:`write_bytes`, :func:`write_text` and :func:`write_image` write atomically
-  (:func:`edgeconnect_lib.checkpoints.atomic_write`: a temporary file, fsync, rename; a folder, a path under a
-  file or a read-only file is refused first);
-* :func:`error_line` and :func:`describe_os_error` make the one ``error:`` line of a failure (the path, the cause
-  and what to do), and :func:`in_cli_terms` words the library's advice in the command line's options (the
-  library's messages name keyword arguments, ``resume=True``; the command line says ``--resume``);
+* :func:`write_bytes`, :func:`write_text` and :func:`write_image` write atomically, and :func:`error_line` and
+  :func:`describe_os_error` make the one ``error:`` line of a failure (the path, the cause and what to do): they
+  live in :mod:`edgeconnect_lib.fileio` (the library's one home for file writes) and are re-exported here for
+  the verbs;
+  :func:`in_cli_terms` words the library's advice in the command line's options (the library's messages name
+  keyword arguments, ``resume=True``; the command line says ``--resume``);
 * :func:`parse_overrides` reads ``--set KEY=VALUE`` options into values of the types of a settings dataclass's
   fields (``train``'s ``TrainConfig``, ``ingan train``'s ``InGANConfig``): a wrong type is one line naming the
   key and the type; the ranges are the dataclass's own checks.
@@ -23,19 +23,24 @@ filesystem, no permission) or a diverged run. Any other exception is a bug and k
 from __future__ import annotations
 
 import dataclasses
-import errno
-import io
 import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
-import numpy as np
-
-from .checkpoints import atomic_write
+from .fileio import (  # re-exported: the verbs import them from here
+    OS_HINTS,
+    FileWriteError,
+    check_image_array,
+    describe_os_error,
+    encode_image,
+    error_line,
+    write_bytes,
+    write_image,
+    write_text,
+)
 from .errors import UsageError
-from .images import LOSSY_EXTENSIONS, to_uint8
 
 __all__ = [
     "CliError",
@@ -60,33 +65,6 @@ __all__ = [
 CliError = UsageError
 
 
-class FileWriteError(OSError):
-    """An ``OSError`` whose message is one clear line: the path, the cause and what to do (``str(err)``)."""
-
-    def __init__(self, err: OSError, what: str | None = None) -> None:
-        super().__init__(err.errno, err.strerror or error_line(err), err.filename)
-        self.line = (f"cannot save {what}: " if what else "") + describe_os_error(err)
-
-    def __str__(self) -> str:
-        return self.line
-
-
-#: What to do about an OS-level failure, by errno.
-OS_HINTS = {
-    errno.ENOSPC: "the disk is full: free some space or write to another disk",
-    errno.EDQUOT: "the disk quota is used up: free some space or write to another disk",
-    errno.EROFS: "the filesystem is read-only: write to another folder",
-    errno.EACCES: "no permission: check the permissions of the file and its folder, or write elsewhere",
-    errno.EPERM: "not permitted: check the permissions of the file and its folder, or write elsewhere",
-    errno.ENOTDIR: "give a path whose folders are folders",
-}
-
-
-def error_line(err: BaseException) -> str:
-    """The first line of an exception's message (its type's name when it has none)."""
-    return str(err).splitlines()[0] if str(err) else type(err).__name__
-
-
 #: The library's keyword arguments, as its messages name them, and the command line's options for them.
 CLI_TERMS: tuple[tuple[str, str], ...] = (
     ("on_error='skip'", "--skip-bad-images"),
@@ -105,20 +83,6 @@ def in_cli_terms(line: str) -> str:
     for library, cli in CLI_TERMS:
         line = line.replace(library, cli)
     return line
-
-
-def describe_os_error(err: OSError) -> str:
-    """One line for an ``OSError``: the path, the cause and what to do (``/x/a.pt: No space left ... (...)``)."""
-    if isinstance(err, FileWriteError):
-        return err.line
-    cause = err.strerror or error_line(err)
-    where = os.fspath(err.filename) if err.filename is not None else None
-    if where is not None and err.filename2 is not None:
-        where += f" -> {os.fspath(err.filename2)}"
-    hint = OS_HINTS.get(err.errno)
-    if err.errno is not None and not cause.startswith(os.strerror(err.errno)):  # our own cause: says what to do
-        hint = None
-    return (f"{where}: {cause}" if where else cause) + (f" ({hint})" if hint else "")
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -180,92 +144,6 @@ class FileGuard:
                            "be one file; give different names")
         self.outputs[p] = option
         return p
-
-
-# --------------------------------------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------------------------------------
-def _write(path: Path, write, what: str | None) -> Path:
-    try:
-        return atomic_write(path, write)
-    except OSError as err:
-        raise FileWriteError(err, what) from err
-
-
-def write_bytes(path: str | os.PathLike, data: bytes | Callable[[], bytes], what: str | None = None) -> Path:
-    """Write ``data`` to ``path`` atomically; a failure raises :class:`FileWriteError` (one clear line).
-    ``data`` may be a function returning the bytes (an encoder): its failure is reported with the path too."""
-    return _write(Path(path), lambda f: f.write(data() if callable(data) else data), what)
-
-
-def write_text(path: str | os.PathLike, text: str, what: str | None = None) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` atomically; a failure raises :class:`FileWriteError`."""
-    return write_bytes(path, text.encode("utf-8"), what)
-
-
-def check_image_array(image: np.ndarray, what: str = "image") -> np.ndarray:
-    """``image`` as 8-bit levels, ``H x W`` (grey) or ``H x W x 3``: a ``uint8`` array as it is, a bool map as
-    0 / 255, floats in [0, 1] rounded (small overshoots clipped). ``ValueError`` for NaN or infinite values, a
-    float image far outside [0, 1] (0..255 floats: divide by 255) and any other shape or dtype."""
-    arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] == 1:
-        arr = arr[..., 0]
-    if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)) or arr.size == 0:
-        raise UsageError(f"{what} must be H x W (grey) or H x W x 3 (RGB), got shape {arr.shape}")
-    if arr.dtype == np.uint8:
-        return arr
-    if arr.dtype == np.bool_:
-        return arr.astype(np.uint8) * 255
-    if not np.issubdtype(arr.dtype, np.floating):
-        raise UsageError(f"{what} has dtype {arr.dtype}: give floats in [0, 1] or uint8 levels 0..255")
-    bad = int(np.count_nonzero(~np.isfinite(arr)))
-    if bad:
-        raise UsageError(f"{what} has {bad} NaN or infinite value(s): it would be written as wrong pixels; fix the "
-                         "computation that made it (or np.nan_to_num it on purpose)")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < -0.5 or hi > 1.5:
-        raise UsageError(f"{what} has values from {lo:g} to {hi:g}: a float image must be in [0, 1] (divide 8-bit "
-                         "levels by 255, or pass a uint8 array)")
-    return to_uint8(arr)
-
-
-def encode_image(levels: np.ndarray, suffix: str) -> bytes:
-    """Encode 8-bit ``levels`` (``H x W`` or ``H x W x 3``) in the format of ``suffix`` (``.png``, ``.jpg``, ...).
-    JPEG and WebP are written at quality 95."""
-    from PIL import Image
-
-    fmt = Image.registered_extensions().get(suffix.lower())
-    if fmt is None:
-        raise UsageError(f"{suffix!r} is not an image file ending Pillow can write")
-    buf = io.BytesIO()
-    extra = {"quality": 95} if suffix.lower() in LOSSY_EXTENSIONS else {}
-    Image.fromarray(np.ascontiguousarray(levels)).save(buf, format=fmt, **extra)
-    return buf.getvalue()
-
-
-def write_image(image: np.ndarray, path: str | os.PathLike, known: np.ndarray | None = None,
-                what: str | None = None) -> int | None:
-    """Write an image (see :func:`check_image_array`) to ``path`` atomically, in the format of its ending.
-
-    For a lossy format (:data:`~edgeconnect_lib.images.LOSSY_EXTENSIONS`) returns the largest change, in 8-bit
-    levels, that the encoding makes to the pixels where ``known`` is True (all pixels when ``known`` is None), as
-    read back from the encoded bytes; ``None`` for a lossless format."""
-    from PIL import Image
-
-    path = Path(path)
-    levels = check_image_array(image, what or "image")
-    encoded: list[bytes] = []
-    write_bytes(path, lambda: encoded.append(encode_image(levels, path.suffix)) or encoded[0], what)
-    change = None
-    if path.suffix.lower() in LOSSY_EXTENSIONS:
-        with Image.open(io.BytesIO(encoded[0])) as im:
-            back = np.asarray(im.convert("L" if levels.ndim == 2 else "RGB"), dtype=np.int16)
-        diff = np.abs(back - levels.astype(np.int16))
-        if diff.ndim == 3:
-            diff = diff.max(axis=2)
-        sel = diff if known is None else diff[np.asarray(known, bool)]
-        change = int(sel.max()) if sel.size else 0
-    return change
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 paper's editing figures: a hole painted over an object, edges drawn into it, the image completed from them).
 Lesson 10 teaches it.
 
-The model's convention (:class:`edgeconnect_lib.models.EdgeConnect`) decides what an edited edge map is. ``G_inpaint``
+The model's convention (:class:`edgeconnect_lib.pipeline.EdgeConnect`) decides what an edited edge map is. ``G_inpaint``
 reads ONE edge map: in the known region, the Canny edges of the photo with the hole masked out
 (``canny_edges(gray, sigma, mask=hole)``, the authors' test-time edges); in the hole, ``G_edge``'s prediction, or
 here the user's drawing (Eq. 4: ``C_comp = C_gt * (1 - M) + C_pred * M``). So the editor keeps three arrays, the only
@@ -36,13 +36,13 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
-from .cli_files import check_image_array, encode_image, write_bytes
+from .errors import UsageError
 from .edges import canny_edges
+from .fileio import encode_image, write_png
 from .images import rgb_to_gray, to_uint8
 from .masks import hole_ratio, load_edge_map
-from .metrics import to_gray
+from .pipeline import prepare
 
 __all__ = [
     "brush_stroke",
@@ -76,23 +76,23 @@ def _points(points: Iterable[Sequence[float]]) -> np.ndarray:
     if pts.ndim == 1 and pts.shape == (2,):
         pts = pts[None]
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
-        raise ValueError(f"a stroke is a non-empty sequence of (x, y) points, got an array of shape {pts.shape}")
+        raise UsageError(f"a stroke is a non-empty sequence of (x, y) points, got an array of shape {pts.shape}")
     if not np.all(np.isfinite(pts)):
-        raise ValueError("a stroke's points must be finite numbers")
+        raise UsageError("a stroke's points must be finite numbers")
     # far outside the image: clip so that OpenCV's int32 coordinates cannot overflow (it clips lines itself)
     return np.clip(np.rint(pts), -(1 << 20), 1 << 20).astype(np.int32)
 
 
 def _shape(shape: Sequence[int]) -> tuple[int, int]:
     if len(shape) < 2 or int(shape[0]) < 1 or int(shape[1]) < 1:
-        raise ValueError(f"shape must be (height, width) with positive sides, got {tuple(shape)}")
+        raise UsageError(f"shape must be (height, width) with positive sides, got {tuple(shape)}")
     return int(shape[0]), int(shape[1])
 
 
 def _bool_map(arr: np.ndarray, name: str) -> np.ndarray:
     arr = np.asarray(arr)
     if arr.ndim != 2:
-        raise ValueError(f"{name} must be an H x W map, got shape {arr.shape}")
+        raise UsageError(f"{name} must be an H x W map, got shape {arr.shape}")
     return arr.astype(bool) if arr.dtype != np.bool_ else arr
 
 
@@ -105,7 +105,7 @@ def brush_stroke(shape: Sequence[int], points: Iterable[Sequence[float]], size: 
     """
     h, w = _shape(shape)
     if int(size) < 1:
-        raise ValueError(f"brush size={size!r}: must be at least 1 pixel")
+        raise UsageError(f"brush size={size!r}: must be at least 1 pixel")
     radius = (int(size) - 1) // 2
     pts = _points(points)
     canvas = np.zeros((h, w), np.uint8)
@@ -172,60 +172,34 @@ def compose_edges(known: np.ndarray, hole_edges: np.ndarray, mask: np.ndarray) -
     """``C_comp = known * (1 - M) + hole_edges * M`` (paper Eq. 4), bool (H, W): G_inpaint's edge input."""
     known, hole_edges, mask = (_bool_map(a, n) for a, n in ((known, "known"), (hole_edges, "hole_edges"), (mask, "mask")))
     if not (known.shape == hole_edges.shape == mask.shape):
-        raise ValueError(f"shapes differ: known {known.shape}, hole_edges {hole_edges.shape}, mask {mask.shape}")
+        raise UsageError(f"shapes differ: known {known.shape}, hole_edges {hole_edges.shape}, mask {mask.shape}")
     return np.where(mask, hole_edges, known)
-
-
-def _pad_reflect(a: np.ndarray, multiple: int = 4, minimum: int = 16) -> np.ndarray:
-    """Pad the bottom / right of an (H, W[, C]) array as the pipeline does (reflect, or edge when too small)."""
-    h, w = a.shape[:2]
-    H, W = max(minimum, -(-h // multiple) * multiple), max(minimum, -(-w // multiple) * multiple)
-    pad = [(0, H - h), (0, W - w)] + [(0, 0)] * (a.ndim - 2)
-    mode = "reflect" if (H - h) < h and (W - w) < w else "edge"
-    return np.pad(a, pad, mode=mode)
 
 
 @torch.no_grad()
 def predict_edges(pipeline, image: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """``G_edge``'s edges in the hole composed with the known region's Canny edges, bool (H, W).
 
-    The same computation as :meth:`EdgeConnect.inpaint` before ``G_inpaint`` (same Canny, same padding), with
-    ``G_edge``'s soft output thresholded at ``threshold``: an editable map is binary, like the maps the command
-    line reads with ``--edges`` (a grey level above one half is an edge).
+    The inputs are the pipeline's own (:func:`edgeconnect_lib.pipeline.prepare`: the same Canny, the same
+    padding as :meth:`EdgeConnect.inpaint`), and ``G_edge``'s soft output is thresholded at ``threshold``: an
+    editable map is binary, like the maps the command line reads with ``--edges`` (a grey level above one half is
+    an edge).
     """
-    image = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
     mask = _bool_map(mask, "mask")
+    image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[:2] != mask.shape:
-        raise ValueError(f"image must be H x W x 3 with the mask's size {mask.shape}, got {image.shape}")
-    canny = known_edges(image, mask, pipeline.sigma)
-    h, w = mask.shape
-    dev = pipeline.device
-    t = lambda a: torch.from_numpy(np.ascontiguousarray(_pad_reflect(a), dtype=np.float32)).to(dev)  # noqa: E731
-    images = t(image).permute(2, 0, 1)[None]
-    soft = pipeline.predict_edges(to_gray(images), t(canny)[None, None], t(mask)[None, None])
-    return soft[0, 0, :h, :w].cpu().numpy() > threshold
-
-
-def _png_path(path: str | Path, what: str) -> Path:
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ValueError(f"{what} {path}: use a .png file (lossless: a JPEG would blur a 1-pixel edge)")
-    return path
-
-
-def _write_png(levels: np.ndarray, path: str | Path, what: str) -> Path:
-    """Write 8-bit ``levels`` as a PNG atomically (folders made as needed). A path that is a folder or lies under a
-    file, a read-only file or folder, a full disk: :class:`~edgeconnect_lib.cli_files.FileWriteError`, an
-    ``OSError`` whose message is one line naming the path, the cause and what to do; the earlier file is kept."""
-    return write_bytes(_png_path(path, what), lambda: encode_image(levels, ".png"), what)
+        raise UsageError(f"image must be H x W x 3 with the mask's size {mask.shape}, got {image.shape}")
+    x = prepare(image, mask, sigma=pipeline.sigma, device=pipeline.device)
+    soft = pipeline.predict_edges(x.gray, x.canny, x.masks)
+    return x.crop(soft)[..., 0] > threshold
 
 
 def save_edges(edges: np.ndarray, path: str | Path) -> Path:
     """Write an edge map as an 8-bit PNG, 255 = edge, 0 = none: the file ``inpaint --edges`` reads.
 
-    Atomic (:func:`~edgeconnect_lib.checkpoints.atomic_write`): a failed save leaves an earlier file of that name
+    Atomic (:func:`~edgeconnect_lib.fileio.atomic_write`): a failed save leaves an earlier file of that name
     as it was, never half written; it raises an ``OSError`` with one clear line (see :func:`save_image`)."""
-    return _write_png(_bool_map(edges, "edges").astype(np.uint8) * 255, path, "edge map")
+    return write_png(_bool_map(edges, "edges").astype(np.uint8) * 255, path, "edge map")
 
 
 def load_edges(path: str | Path) -> np.ndarray:
@@ -236,11 +210,13 @@ def load_edges(path: str | Path) -> np.ndarray:
 
 
 def save_image(image: np.ndarray, path: str | Path) -> Path:
-    """Write an image as an 8-bit PNG, atomically: RGB (H x W x 3) or grey (H x W); floats in [0, 1] (rounded to
-    the nearest level) or ``uint8`` levels as they are. NaN or infinite values, or floats far outside [0, 1],
-    raise ``ValueError``; a failed write an ``OSError`` whose message is one line naming the path and the cause
-    (a folder, a path under a file, a read-only file or folder, a full disk); the earlier file is kept."""
-    return _write_png(check_image_array(image, "image"), path, "image")
+    """Write an image as an 8-bit PNG, atomically, with the library's one image writer
+    (:func:`edgeconnect_lib.fileio.write_png`): RGB (H x W x 3) or grey (H x W); floats in [0, 1] (rounded to the
+    nearest level) or ``uint8`` levels as they are. A path not ending in ``.png``, NaN or infinite values, or floats
+    far outside [0, 1] raise ``ValueError``; a failed write a :class:`~edgeconnect_lib.fileio.FileWriteError` (an
+    ``OSError``) whose message is one line naming the path and the cause (a folder, a path under a file, a
+    read-only file or folder, a full disk); the earlier file is kept, never half written."""
+    return write_png(image, path, "image")
 
 
 class EditFiles(NamedTuple):
@@ -269,16 +245,16 @@ class EdgeEdit:
                  sigma: float = 2.0, max_undo: int = 200) -> None:
         image = np.asarray(image, dtype=np.float32)
         if image.ndim != 3 or image.shape[2] != 3:
-            raise ValueError(f"image must be H x W x 3 (RGB in [0, 1]), got shape {image.shape}")
+            raise UsageError(f"image must be H x W x 3 (RGB in [0, 1]), got shape {image.shape}")
         # 8-bit levels: what save() writes as PNG is then exactly the image inpainted here
         self.image = np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.float32) / 255
         shape = image.shape[:2]
         self.mask = np.zeros(shape, bool) if mask is None else _bool_map(mask, "mask").copy()
         if self.mask.shape != shape:
-            raise ValueError(f"mask has shape {self.mask.shape}, the image {shape}: they must match")
+            raise UsageError(f"mask has shape {self.mask.shape}, the image {shape}: they must match")
         he = np.zeros(shape, bool) if hole_edges is None else _bool_map(hole_edges, "hole_edges")
         if he.shape != shape:
-            raise ValueError(f"hole_edges has shape {he.shape}, the image {shape}: they must match")
+            raise UsageError(f"hole_edges has shape {he.shape}, the image {shape}: they must match")
         self.hole_edges = he & self.mask
         self.sigma = float(sigma)
         self.max_undo = int(max_undo)
@@ -373,7 +349,7 @@ class EdgeEdit:
     def apply(self, tool: str, points, size: int = 1, record: bool = True) -> None:
         """Apply one of :data:`TOOLS` along ``points``."""
         if tool not in TOOLS:
-            raise ValueError(f"tool={tool!r}: choose one of {TOOLS}")
+            raise UsageError(f"tool={tool!r}: choose one of {TOOLS}")
         if tool == "draw_edge":
             self.draw_edge(points, record=record)
         else:
@@ -404,7 +380,7 @@ class EdgeEdit:
         --mask --edges`` reads (see :meth:`cli_args`)."""
         folder = Path(folder)
         image = save_image(self.image, folder / f"{stem}.png")
-        mask = _write_png(self.mask.astype(np.uint8) * 255, folder / f"{stem}_mask.png", "mask")  # as save_mask
+        mask = write_png(self.mask.astype(np.uint8) * 255, folder / f"{stem}_mask.png", "mask")  # as save_mask
         edges = save_edges(self.edges, folder / f"{stem}_edges.png")
         result = save_image(self.result.image, folder / f"{stem}_result.png") if self.result is not None else None
         return EditFiles(image, mask, edges, result)
@@ -434,14 +410,6 @@ def _zoomed(a: np.ndarray, zoom: int) -> np.ndarray:
     return np.repeat(np.repeat(a, zoom, axis=0), zoom, axis=1) if zoom > 1 else a
 
 
-def _png_bytes(rgb: np.ndarray) -> bytes:
-    import io
-
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 class EdgeEditor:
     """A widget to edit a hole and its edges with the mouse, then inpaint (JupyterLab / Notebook 7, ipycanvas).
 
@@ -464,12 +432,12 @@ class EdgeEditor:
 
         if edit is None:
             if image is None:
-                raise ValueError("give an image (and optionally a mask), or edit=EdgeEdit(...)")
+                raise UsageError("give an image (and optionally a mask), or edit=EdgeEdit(...)")
             edit = EdgeEdit(image, mask, sigma=pipeline.sigma)
         self.edit, self.pipeline = edit, pipeline
         self.zoom = int(zoom)
         if self.zoom < 1:
-            raise ValueError(f"zoom={zoom!r}: must be a positive int")
+            raise UsageError(f"zoom={zoom!r}: must be a positive int")
         h, w = edit.shape
         self.canvas = MultiCanvas(3, width=w * self.zoom, height=h * self.zoom)
         self.canvas.add_class("ec-editor-canvas")
@@ -550,7 +518,7 @@ class EdgeEditor:
             self.edge_layer.put_image_data(edge_rgba, 0, 0)
         if self.edit.result is None and not np.array_equal(self._shown_mask, self.edit.mask):
             self._shown_mask = self.edit.mask.copy()
-            self.result_view.value = _png_bytes(_zoomed(to_uint8(self.edit.masked_image()), self.zoom))
+            self.result_view.value = encode_image(_zoomed(to_uint8(self.edit.masked_image()), self.zoom), ".png")
         self._update_status()
 
     def status_text(self) -> str:
@@ -565,7 +533,7 @@ class EdgeEditor:
     def show_result(self) -> None:
         r = self.edit.result
         if r is not None:
-            self.result_view.value = _png_bytes(_zoomed(to_uint8(r.image), self.zoom))
+            self.result_view.value = encode_image(_zoomed(to_uint8(r.image), self.zoom), ".png")
             self.result_title.value = "the result (Inpaint again after editing)"
 
     # -- mouse -------------------------------------------------------------------------------------------

@@ -16,11 +16,10 @@ The settings' checks that raise :class:`ConfigError` live in :mod:`edgeconnect_l
 """
 from __future__ import annotations
 
-import linecache
 from pathlib import Path
 
 __all__ = [
-    "UsageError", "ConfigError", "InputError", "TrainingDiverged", "is_usage_error", "raised_by_a_check", "PENDING_MODULES",
+    "UsageError", "ConfigError", "InputError", "TrainingDiverged", "is_usage_error",
 ]
 
 
@@ -41,7 +40,8 @@ class TrainingDiverged(FloatingPointError):
 
     ``loss`` names the loss, ``value`` is its value, ``iteration`` where it happened (``None`` when not known) and
     ``last_checkpoint`` the last good checkpoint (``None``: none written yet). A ``FloatingPointError``, as the
-    step-level :class:`edgeconnect_lib.models.NonFiniteLossError` the trainers turn into it.
+    step-level alias ``edgeconnect_lib.models.NonFiniteLossError`` (raised without the iteration and checkpoint,
+    which the trainers add).
     """
 
     def __init__(self, loss: str, value: float, iteration: int | None = None,
@@ -58,35 +58,8 @@ class TrainingDiverged(FloatingPointError):
         return self.loss
 
 
-#: Library modules whose own checks still raise a plain ``ValueError`` (the inference pipeline, checkpoint files and
-#: image files, under rework in issue 23's other half). Until they raise :class:`UsageError`,
-#: :func:`raised_by_a_check` tells their checks from bugs.
-PENDING_MODULES: tuple[str, ...] = ("models", "pipeline", "checkpoints", "images", "editor")
-
-
-def raised_by_a_check(err: BaseException) -> bool:
-    """Whether ``err`` is a plain ``ValueError`` raised by a ``raise`` statement of one of :data:`PENDING_MODULES`:
-    a deliberate check of the caller's input (a user's mistake), not a failure inside them (``int("x")``, NumPy,
-    torch), which is a bug."""
-    if not isinstance(err, ValueError) or err.__traceback__ is None:
-        return False
-    tb = err.__traceback__
-    while tb.tb_next is not None:
-        tb = tb.tb_next
-    path = Path(tb.tb_frame.f_code.co_filename)
-    if path.parent != Path(__file__).parent or path.stem not in PENDING_MODULES:
-        return False
-    return linecache.getline(str(path), tb.tb_lineno).strip().startswith("raise ")
-
-
 def is_usage_error(err: BaseException) -> bool:
-    """Whether the command line reports ``err`` as a user's mistake (one line, status 2): a :class:`UsageError`,
-    or, until :data:`PENDING_MODULES` raise it, a ``ValueError`` of a type one of them defines
-    (``images.ImageReadError``) or raised by one of their checks (:func:`raised_by_a_check`)."""
-    if isinstance(err, UsageError):
-        return True
-    if not isinstance(err, ValueError):
-        return False
-    if type(err).__module__ in {f"{__package__}.{name}" for name in PENDING_MODULES}:
-        return True
-    return raised_by_a_check(err)
+    """Whether the command line reports ``err`` as a user's mistake (one line, status 2): a :class:`UsageError`
+    (every check of the library raises one). Any other exception, a plain ``ValueError`` included, is a bug and
+    keeps its traceback."""
+    return isinstance(err, UsageError)

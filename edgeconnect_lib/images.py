@@ -11,6 +11,8 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from .errors import InputError, UsageError
+
 __all__ = ["load_image", "rgb_to_gray", "to_uint8", "ImageReadError", "IMAGE_EXTENSIONS", "ImageInfo", "read_image_info",
            "GREY_MODES", "LOSSY_EXTENSIONS"]
 
@@ -34,7 +36,7 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
 
-class ImageReadError(ValueError):
+class ImageReadError(InputError):
     """An image file could not be read (missing, unreadable or corrupt)."""
 
 
@@ -121,5 +123,5 @@ def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
     if rgb.ndim == 2:
         return rgb
     if rgb.ndim != 3 or rgb.shape[2] not in (3, 4):
-        raise ValueError(f"rgb_to_gray expects H x W x 3, got shape {rgb.shape}")
+        raise UsageError(f"rgb_to_gray expects H x W x 3, got shape {rgb.shape}")
     return (rgb[..., 0] * 0.2125 + rgb[..., 1] * 0.7154 + rgb[..., 2] * 0.0721).astype(np.float32)

@@ -131,7 +131,7 @@ class SingleOutputConv2d(nn.Conv2d):
     convolution (24 -> 1 channels at full resolution) runs several times faster as depthwise + sum (measured in
     ``benchmarks/README.md``). Same parameters and state-dict keys as the
     ``nn.Conv2d`` it is made from (:meth:`from_conv`, which shares them); it runs in fp32 under bf16 autocast. Used
-    by the optimised paths: inference (``models.EdgeConnect.set_precision``) and training with mixed precision
+    by the optimised paths: inference (``pipeline.EdgeConnect.set_precision``) and training with mixed precision
     (``models._TrainableModel.setup``).
     """
 

@@ -30,15 +30,9 @@ from typing import Any, Callable
 
 import torch
 
-from .checkpoints import (
-    atomic_save,
-    latest_checkpoint,
-    list_checkpoints,
-    load_checkpoint,
-    readable_checkpoint,
-    suppress_os_errors,
-)
+from .checkpoints import latest_checkpoint, list_checkpoints, load_checkpoint, readable_checkpoint
 from .errors import UsageError
+from .fileio import atomic_save, suppress_os_errors
 
 __all__ = ["RunFolder", "CsvLog", "seconds_in_log", "UNREADABLE_SUFFIX", "checkpoint_name"]
 

@@ -43,7 +43,6 @@ the end it checks that every rank holds the same weights.
 """
 from __future__ import annotations
 
-import io
 import os
 import random
 import time
@@ -60,6 +59,8 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from .config import TrainConfig
 from .data import InpaintingDataset
 from .errors import TrainingDiverged, UsageError  # TrainingDiverged: re-exported, the one divergence type
+from .fileio import write_image
+from .images import to_uint8
 from .metrics import edge_precision_recall, l1 as l1_metric, psnr as psnr_metric, ssim as ssim_metric
 from .checkpoints import (
     CHECKPOINT_FORMAT,
@@ -68,6 +69,7 @@ from .checkpoints import (
     latest_checkpoint,
     list_checkpoints,
     load_checkpoint,
+    network_entries,
     suppress_os_errors,
 )
 from .models import (
@@ -147,9 +149,8 @@ def save_checkpoint(model, iteration: int, cfg: TrainConfig, path: str | Path, e
 
 def checkpoint_dict(model, iteration: int, cfg: TrainConfig, extra: dict | None = None,
                     seconds: float = 0.0) -> dict[str, Any]:
-    """Everything a resume needs (what :func:`save_checkpoint` writes)."""
-    from .networks import network_config
-
+    """Everything a resume needs (what :func:`save_checkpoint` writes: the format ``edgeconnect_lib.trainer/1``,
+    :data:`~edgeconnect_lib.checkpoints.CHECKPOINT_FORMAT`)."""
     nets = model.networks()
     return {
         "format": CHECKPOINT_FORMAT,
@@ -157,8 +158,7 @@ def checkpoint_dict(model, iteration: int, cfg: TrainConfig, extra: dict | None 
         "iteration": int(iteration),
         "seconds": float(seconds),
         "config": cfg.to_dict(),
-        "networks": {n: m.state_dict() for n, m in nets.items()},
-        "network_configs": {n: network_config(m) for n, m in nets.items()},
+        **network_entries(nets),
         "optimizers": {n: o.state_dict() for n, o in model.optimizers.items()},
         "scaler": model.precision.scaler.state_dict() if model.precision.scaler is not None else None,
         "rng": _rng_state(),
@@ -296,9 +296,8 @@ def evaluate(model: nn.Module, dataset: Dataset, stage: str | None = None, batch
 
 
 def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> Path:
-    """PNG grid, one row per image: masked input | input edges | predicted edges | output | ground truth."""
-    from PIL import Image
-
+    """PNG grid, one row per image: masked input | input edges | predicted edges | output | ground truth.
+    Written atomically by the library's image writer (:func:`edgeconnect_lib.fileio.write_image`)."""
     was_training = model.training
     model.eval()
     try:
@@ -315,11 +314,7 @@ def _sample_grid(model: nn.Module, stage: str, x, path: Path, rows: int = 4) -> 
         cols = [x.images * (1 - x.masks) + x.masks, 1 - x.edges * (1 - x.masks), 1 - out["edges_used"],
                 out["merged"], x.images]
     grid = torch.cat([torch.cat(list(rgb(c)), dim=1) for c in cols], dim=2)  # (3, b*H, 5*W)
-    img = (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="PNG")
-    path.write_bytes(buf.getvalue())
+    write_image(to_uint8(grid.permute(1, 2, 0).numpy()), path, what="sample grid")
     return path
 
 

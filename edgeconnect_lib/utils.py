@@ -73,7 +73,7 @@ def cpu_has_native_bf16() -> bool:
     """Whether oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX).
 
     Without those instructions a bf16 convolution is emulated and slower than fp32, so the library's ``"auto"``
-    precision picks bf16 autocast on the CPU only where this is True (``models.Precision``).
+    precision picks bf16 autocast on the CPU only where this is True (``precision.Precision``).
     """
     try:
         return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())

@@ -14,7 +14,7 @@ The manifest (:data:`MANIFEST`) has two entries:
   checkpoints for Places2, CelebA and Paris StreetView. It is unzipped into ``<cache>/authors/<dataset>/``
   (``EdgeModel_gen.pth``, ``EdgeModel_dis.pth``, ``InpaintingModel_gen.pth``, ``InpaintingModel_dis.pth``); the
   zip itself is not kept. The authors published no hashes, so each extracted file is verified by loading it with
-  :func:`~edgeconnect_lib.checkpoints.load_authors_checkpoint` into the paper-size network of its kind (every key and
+  :func:`~edgeconnect_lib.authors_format.load_authors_checkpoint` into the paper-size network of its kind (every key and
   every shape of the released layout must be there, and nothing else); the zip's SHA-256 is printed and recorded in
   ``<cache>/authors/authors-zip.sha256`` on the first download, and each extracted file's in
   ``<dataset>/SHA256SUMS``. :attr:`RemoteFile.sha256` pins a full hash when one is known (``None`` for the zip).
@@ -55,8 +55,9 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, TextIO
 
 from . import settings
-from .checkpoints import AUTHORS_FILES, load_authors_checkpoint, new_file_mode, suppress_os_errors
+from .authors_format import AUTHORS_FILES, load_authors_checkpoint
 from .errors import UsageError
+from .fileio import atomic_write, new_file_mode, suppress_os_errors
 from .vgg import ENV_OFFLINE, ENV_WEIGHTS, VGG19_FILENAME, VGG19_URL, vgg19_hub_cache_path
 
 __all__ = [
@@ -467,17 +468,8 @@ def _read_sums(folder: Path) -> dict[str, str]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write a small text file atomically (temporary file in the same folder, then rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress_os_errors():
-            os.unlink(tmp)
-        raise
+    """Write a small text file atomically (:func:`edgeconnect_lib.fileio.atomic_write`: temporary file, rename)."""
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
 def verify_authors_folder(folder: str | Path) -> list[Fetched] | None:
@@ -523,7 +515,7 @@ def extract_authors_zip(
     Member names are checked first: an absolute path, a drive letter or a ``..`` part refuses the whole zip. A
     member belongs to the dataset named by its nearest folder (``places2``, ``celeba``, ``psv`` / ``paris``); other
     members are ignored. Each file is written to a temporary file in its folder (the zip's CRC checked while
-    reading), loaded with :func:`~edgeconnect_lib.checkpoints.load_authors_checkpoint` into the paper-size network
+    reading), loaded with :func:`~edgeconnect_lib.authors_format.load_authors_checkpoint` into the paper-size network
     of its kind, and only then renamed into place; its SHA-256 goes into the folder's ``SHA256SUMS``.
     ``label`` names the zip in messages (default: its path; the command gives its URL).
     """

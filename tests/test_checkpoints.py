@@ -583,11 +583,12 @@ def test_a_failed_write_becomes_an_oserror_naming_the_file_and_the_cause(tmp_pat
     import errno
 
     from edgeconnect_lib import checkpoints as ckpt_mod
+    from edgeconnect_lib import fileio as fileio_mod
     from edgeconnect_lib.checkpoints import atomic_save, write_error
 
     err = write_error(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos"), tmp_path / "a.pt")
     assert err.errno == errno.EIO and "inline_container" in err.strerror and err.filename == str(tmp_path / "a.pt")
-    monkeypatch.setattr(ckpt_mod, "_free_bytes", lambda folder: 0.0)
+    monkeypatch.setattr(fileio_mod, "_free_bytes", lambda folder: 0.0)
     err = write_error(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos"), tmp_path / "a.pt")
     assert err.errno == errno.ENOSPC and err.strerror == "No space left on device"
     monkeypatch.undo()

@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from edgeconnect_lib import checkpoints as ckpt_mod
+from edgeconnect_lib import fileio as fileio_mod
 from edgeconnect_lib.__main__ import CliError, _pair, describe_os_error, main
 from edgeconnect_lib.checkpoints import list_checkpoints, load_checkpoint
 
@@ -153,7 +154,7 @@ def test_disk_full_while_saving_a_checkpoint_says_so_and_keeps_the_last_one(run,
         return real_save(obj, f, *a, **k)
 
     monkeypatch.setattr(ckpt_mod.torch, "save", full_disk)
-    monkeypatch.setattr(ckpt_mod, "_free_bytes", lambda folder: 1024.0)  # statvfs: the disk is full
+    monkeypatch.setattr(fileio_mod, "_free_bytes", lambda folder: 1024.0)  # statvfs: the disk is full
     out = tmp_path / "run"
     err = _error(["train", "--stage", "edge", "--data", str(run["photos"]), "--out", str(out), *TRAIN,
                   "--iterations", "4", "--save-every", "2"], capsys, code=1)
@@ -165,14 +166,22 @@ def test_disk_full_while_saving_a_checkpoint_says_so_and_keeps_the_last_one(run,
     assert not list((out / "checkpoints").glob(".*tmp"))
 
 
-def test_read_only_filesystem_while_saving_is_one_line(run, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("suffix, named", [(".pt", "ckpt_00000002.pt: Read-only file system"),
+                                           (".png", "cannot save sample grid: ")])
+def test_read_only_filesystem_while_saving_is_one_line(run, tmp_path, capsys, monkeypatch, suffix, named):
+    """A checkpoint or a sample grid (both written atomically: temporary file, then rename) that cannot be renamed
+    into place is one line naming the file."""
+    real_replace = os.replace
+
     def read_only(src, dst):
-        raise OSError(errno.EROFS, os.strerror(errno.EROFS), src)
+        if str(dst).endswith(suffix):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), src)
+        return real_replace(src, dst)
 
     monkeypatch.setattr(ckpt_mod.os, "replace", read_only)
     out = tmp_path / "run"
     err = _error(["train", "--stage", "edge", "--data", str(run["photos"]), "--out", str(out), *TRAIN], capsys, code=1)
-    assert "ckpt_00000002.pt: Read-only file system" in err and "write to another folder" in err
+    assert named in err and "Read-only file system" in err and "write to another folder" in err
 
 
 def test_a_failed_result_write_keeps_the_results_already_written(run, tmp_path, capsys, monkeypatch):

@@ -176,6 +176,17 @@ def test_predicted_edges_are_the_pipelines_and_reset_restores_them(pipeline, pho
     assert not edit.prediction_is_current
 
 
+def test_predicted_edges_equal_the_pipelines_at_a_padded_size(pipeline):
+    """At a size that is not a multiple of 4 (padded by reflection), the editor's G_edge map is still exactly the
+    one EdgeConnect.inpaint gives G_inpaint, thresholded: both go through pipeline.prepare."""
+    image = np.round(load_image(data_dir() / "images" / "mate_ladybird.jpg")[:101, :77] * 255) / 255
+    mask = np.zeros((101, 77), bool)
+    mask[30:75, 20:60] = True
+    predicted = predict_edges(pipeline, image, mask)
+    assert predicted[mask].any() and predicted[~mask].any()
+    assert np.array_equal(predicted, pipeline.inpaint(image, mask).edges > 0.5)
+
+
 def test_two_edge_maps_give_two_different_fills(pipeline, photo):
     """The paper's user-guided editing: the same hole, two drawings, two results (different in the hole only)."""
     mask = _hole()
@@ -353,7 +364,7 @@ def test_saving_to_a_folder_under_a_file_or_read_only_is_one_clear_line(photo, t
     """Case 14 (editor): an OSError whose message names the path and the cause, on one line."""
     import errno
 
-    from edgeconnect_lib import checkpoints as ckpt_mod
+    from edgeconnect_lib import fileio
     from edgeconnect_lib.editor import save_image
 
     image = np.full((8, 8, 3), 0.5, np.float32)
@@ -377,7 +388,7 @@ def test_saving_to_a_folder_under_a_file_or_read_only_is_one_clear_line(photo, t
     def read_only_folder(*args, **kwargs):  # what mkstemp raises in a folder without write permission
         raise PermissionError(errno.EACCES, "Permission denied", kwargs.get("dir"))
 
-    monkeypatch.setattr(ckpt_mod.tempfile, "mkstemp", read_only_folder)
+    monkeypatch.setattr(fileio.tempfile, "mkstemp", read_only_folder)
     with pytest.raises(OSError) as info:
         save_image(image, tmp_path / "new.png")
     assert str(info.value) == (f"cannot save image: {tmp_path / 'new.png'}: Permission denied (no permission: check "

@@ -9,10 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import edgeconnect_lib
-from edgeconnect_lib import checkpoints, config, errors, evaluation, options, settings, train
+from edgeconnect_lib import checkpoints, config, errors, evaluation, models, options, settings, train
 from edgeconnect_lib.__main__ import main
 from edgeconnect_lib.errors import ConfigError, InputError, TrainingDiverged, UsageError, is_usage_error
 
@@ -72,17 +73,32 @@ def test_a_usage_error_is_one_line_and_status_2(monkeypatch, capsys):
     assert capsys.readouterr().err == "error: preset='x': choose one of ('paper', 'cpu')\n"
 
 
-def test_a_check_of_a_module_not_yet_converted_counts_as_a_usage_error(tmp_path):
-    """``checkpoints`` (issue 23's other half) still raises plain ValueErrors in its checks: those are mistakes; a
-    ValueError raised by a call inside such a module, or by another module, is not."""
-    with pytest.raises(ValueError) as caught:
+def test_every_library_check_raises_a_usage_error_and_a_plain_value_error_is_a_bug(tmp_path):
+    """The checks of the checkpoint files, the pipeline and the images raise UsageError (the CLI's one line); a
+    ValueError from anywhere else (NumPy, int(), a bug) is not a user's mistake."""
+    from edgeconnect_lib import images, pipeline
+
+    with pytest.raises(UsageError):
         checkpoints.paper_network("nonsense")
-    assert type(caught.value) is ValueError and is_usage_error(caught.value)
+    with pytest.raises(UsageError):
+        pipeline.prepare(np.zeros((8, 8)), np.zeros((8, 8)))
+    bad = tmp_path / "x.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(images.ImageReadError) as caught:
+        images.load_image(bad)
+    assert is_usage_error(caught.value) and isinstance(caught.value, InputError)
     try:
         int("not a number")
     except ValueError as err:
         assert not is_usage_error(err)
     assert is_usage_error(ConfigError("x")) and not is_usage_error(RuntimeError("x"))
+    assert models.NonFiniteLossError is TrainingDiverged  # one divergence type
+
+
+def test_no_library_module_raises_a_plain_value_error():
+    """Every deliberate check raises UsageError (or a subclass), so the command line can tell it from a bug."""
+    offenders = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py") if "raise ValueError(" in p.read_text()]
+    assert not offenders, offenders
 
 
 def test_configuration_imports_no_torch_opencv_or_vgg():
@@ -132,7 +148,6 @@ def test_options_checks_name_the_field():
     assert options.whole_number("n", 3) == 3
     with pytest.raises(ConfigError):
         options.whole_number("n", True)  # a bool is not a count
-    assert errors.PENDING_MODULES  # the transitional rule names the modules it covers
 
 
 def test_library_messages_name_keywords_and_the_cli_names_its_options():

@@ -1,8 +1,9 @@
 """The library reads top-down: each module imports only from modules of a lower layer, never a private name.
 
-Layers (lowest first): the error types and the environment settings -> the settings checks, helpers and file formats ->
-edges, masks, VGG -> data, networks, losses, metrics (the in-hole scores use Canny), classical baselines ->
-config, checkpoint files -> models -> training, evaluation -> lessons' runner and the CLI. A new module must be
+Layers (lowest first): the error types and the environment settings -> the settings checks and helpers -> atomic
+file writes, edges, masks, VGG -> data, networks, losses, metrics (the in-hole scores use Canny), mixed precision,
+classical baselines -> config, the authors' checkpoint format -> our checkpoint formats -> the inference pipeline,
+run folders -> the trainable models -> training, evaluation -> editor, InGAN -> lessons' runner and the CLI. A new module must be
 placed in :data:`LAYERS` (the test fails until it is), so its place in the order is a decision, not an accident.
 
 A subpackage (``ingan/``) has one place in :data:`LAYERS`, which its every module holds against the rest of the
@@ -24,13 +25,15 @@ LIBRARY = edgeconnect_lib.__name__
 LAYERS: dict[str, int] = {
     "errors": -1, "settings": -1,
     "__init__": 0, "options": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
-    "edges": 1, "masks": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
-    "data": 2, "networks": 2, "losses": 2, "metrics": 2, "baselines": 2,
-    "config": 3, "checkpoints": 3,
-    "models": 4, "weights": 4, "cli_files": 4, "runs": 4,
-    "train": 5, "evaluation": 5,
-    "ablations": 6, "editor": 6, "ingan": 6,
-    "course": 7, "__main__": 7,
+    "fileio": 1, "edges": 1, "masks": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
+    "data": 2, "networks": 2, "losses": 2, "metrics": 2, "precision": 2, "baselines": 2,
+    "config": 3, "authors_format": 3,
+    "checkpoints": 4, "weights": 4, "cli_files": 4,
+    "runs": 5, "pipeline": 5,
+    "models": 6,
+    "train": 7, "evaluation": 7,
+    "ablations": 8, "editor": 8, "ingan": 8,
+    "course": 9, "__main__": 9,
 }
 
 
@@ -186,7 +189,7 @@ def _fake_package(tmp_path, files: dict[str, str]) -> None:
     ({"ingan/__init__.py": "", "models.py": "from .ingan.config import InGANConfig\n"}, "models"),
 ])
 def test_the_checker_sees_a_subpackage_import_upward(tmp_path, monkeypatch, files, name):
-    """Within ``ingan/`` its own order holds; against the library, the package's layer (6) does, both ways."""
+    """Within ``ingan/`` its own order holds; against the library, the package's layer (8) does, both ways."""
     _fake_package(tmp_path, files)
     monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path)
     with pytest.raises(AssertionError, match="higher layer"):

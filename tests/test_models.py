@@ -140,7 +140,7 @@ def test_bf16_autocast_step_runs_on_cpu():
 
 def test_spectral_norm_runs_outside_autocast():
     # CUDA autocast casts torch.mv but not torch.dot: the legacy hook must run in float32
-    from edgeconnect_lib.models import _SpectralNormInFullPrecision
+    from edgeconnect_lib.precision import _SpectralNormInFullPrecision
 
     model = EdgeModel(_cfg("edge")).setup("cpu", amp="bf16")
     hooks = [h for m in model.D_edge.modules() for h in m._forward_pre_hooks.values()]
@@ -204,10 +204,45 @@ def test_pipeline_uses_given_edges_and_checks_sizes():
         pipe.inpaint(image, mask[:10])
 
 
+def test_prepare_is_the_pipelines_input_padded_and_cropped_back():
+    """pipeline.prepare: Canny of the known region, the bottom / right padded by reflection to a multiple of 4."""
+    import edgeconnect_lib.models as models
+    from edgeconnect_lib import pipeline
+    from edgeconnect_lib.edges import canny_edges
+    from edgeconnect_lib.images import rgb_to_gray
+
+    assert models.EdgeConnect is pipeline.EdgeConnect and models.prepare is pipeline.prepare  # one home, re-exported
+    rng = np.random.default_rng(2)
+    image = rng.random((37, 50, 3)).astype(np.float32)
+    hole = np.zeros((37, 50), bool)
+    hole[10:20, 12:30] = True
+    x = pipeline.prepare(image, hole, sigma=1.5)
+    assert x.images.shape == (1, 3, 40, 52) and x.masks.shape == x.canny.shape == (1, 1, 40, 52) and x.edges is None
+    assert x.size == (37, 50) and np.array_equal(x.canny_map, canny_edges(rgb_to_gray(image), 1.5, mask=hole))
+    assert np.array_equal(x.crop(x.images), image) and np.array_equal(x.crop(x.masks)[..., 0], hole)
+    # reflection: row 37 repeats row 35, column 50 repeats column 48 (the edge row / column is not doubled)
+    assert torch.equal(x.images[0, :, 37, :50], x.images[0, :, 35, :50])
+    assert torch.equal(x.images[0, :, :37, 50], x.images[0, :, :37, 48])
+    gray = x.crop(x.gray)[..., 0]
+    assert np.allclose(gray, rgb_to_gray(image), atol=1e-6)
+    edges = rng.random((37, 50)) > 0.9
+    assert np.array_equal(pipeline.prepare(image, hole, edges).crop(pipeline.prepare(image, hole, edges).edges)[..., 0],
+                          edges.astype(np.float32))
+    tiny = pipeline.prepare(image[:9, :13], hole[:9, :13])
+    assert tiny.images.shape[-2:] == (16, 16)  # too small to reflect: replicated up to the minimum
+    with pytest.raises(ValueError, match="H x W x 3"):
+        pipeline.prepare(image[..., :2], hole)
+    with pytest.raises(ValueError, match="edges has shape"):
+        pipeline.prepare(image, hole, edges[:10])
+
+
 def test_pipeline_save_load_roundtrip(tmp_path):
     torch.manual_seed(0)
     pipe = EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1))
-    path = pipe.save(tmp_path / "pipe.pt")
+    path = pipe.save(tmp_path / "pipe.pt", note="x")
+    saved = torch.load(path, weights_only=True)
+    assert saved["format"] == "edgeconnect_lib.pipeline/1" and saved["metadata"] == {"note": "x"}
+    assert set(saved["networks"]) == set(saved["network_configs"]) == {"G_edge", "G_inpaint"}
     again = EdgeConnect.load(path)
     image = np.random.default_rng(1).random((24, 24, 3)).astype(np.float32)
     mask = np.zeros((24, 24), bool)

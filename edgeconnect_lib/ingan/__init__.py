@@ -44,7 +44,7 @@ Pieces (each class cites what it follows):
 - :func:`ingan_losses`: Eq. 1-3 plus ``L_id``, adversarial terms from :mod:`edgeconnect_lib.losses`
   (``lsgan``);
 - :class:`InGANTrainer`: Adam (beta1 0.5), curriculum on the output scales, linear lr decay, checkpoints
-  written with :func:`~edgeconnect_lib.checkpoints.atomic_save`, ``resume`` from
+  written with :func:`~edgeconnect_lib.fileio.atomic_save`, ``resume`` from
   :func:`~edgeconnect_lib.checkpoints.readable_checkpoint`, seeded and deterministic on the CPU;
 - :class:`InGAN`: a trained generator and its photo: ``retarget(size)`` / ``retarget(homography=...)``;
 - :func:`patch_distance`: the "same DNA" check, a sliced Wasserstein distance between the 7x7 patches of

@@ -12,11 +12,10 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..options import finite_number, whole_number
+from ..checkpoints import INGAN_FORMAT  # noqa: F401  (re-exported: the package's names; the format's home)
 from ..utils import pick_device
 
 
-#: ``format`` entry of an InGAN checkpoint (the EdgeConnect trainer's is ``edgeconnect_lib.trainer/1``).
-INGAN_FORMAT = "edgeconnect_lib.ingan/1"
 #: Smallest output side the generator paints (its 7x7 entry/exit convolutions reflect-pad 3 px).
 MIN_OUTPUT_SIDE = 8
 #: Largest output side in pixels (memory: the feature maps of a 4096 px side already take gigabytes).

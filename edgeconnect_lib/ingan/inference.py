@@ -9,10 +9,10 @@ import cv2
 import numpy as np
 import torch
 
-from ..checkpoints import load_checkpoint
+from ..checkpoints import INGAN_FORMAT, load_checkpoint
 from ..errors import UsageError
 from ..utils import pick_device
-from .config import INGAN_FORMAT, InGANConfig, check_output_size
+from .config import InGANConfig, check_output_size
 from .geometry import as_homography
 from .networks import InGANGenerator
 from .photo import image_to_tensor, tensor_to_image

@@ -10,11 +10,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..checkpoints import EXPORT_KEYS, atomic_save, export_weights, load_checkpoint
+from ..checkpoints import EXPORT_KEYS, INGAN_FORMAT, export_weights, load_checkpoint
 from ..errors import TrainingDiverged, UsageError
+from ..fileio import atomic_save
 from ..runs import RunFolder
 from ..utils import describe_device, pick_device, seed_everything
-from .config import INGAN_FORMAT, MIN_OUTPUT_SIDE, InGANConfig
+from .config import MIN_OUTPUT_SIDE, InGANConfig
 from .geometry import homography_from_corners
 from .inference import InGAN
 from .losses import ingan_losses, weighted_levels
