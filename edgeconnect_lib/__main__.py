@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "instead of stopping before any result is written with the list of them")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     i.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
-                   help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, about 2x faster; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
+                   help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, faster: see benchmarks/README.md; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
     i.add_argument("--blend", choices=("none", "poisson"), default="none",
                    help="poisson: Poisson-blend G_inpaint's output into the hole (edgeconnect_lib.blending; a "
                         "post-processing step that is not in EdgeConnect, which softens the seam); default none")

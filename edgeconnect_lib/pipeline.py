@@ -295,7 +295,7 @@ class EdgeConnect(nn.Module):
         return composite(outputs, images, masks), outputs, edges
 
     #: Largest image (pixels, after ``max_side``) :meth:`inpaint` accepts by default: above it, memory and time
-    #: grow past a laptop's (a 5000 x 5000 photo took > 60 s and ~8 GB with the small course network).
+    #: grow past a laptop's (the measured time and memory of a large photo: ``benchmarks/README.md``).
     MAX_PIXELS: int = 4_000_000
     #: Hole fraction above which :meth:`inpaint` warns that the result is (nearly) all invented.
     NEARLY_ALL_HOLE: float = 0.95

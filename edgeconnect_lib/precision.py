@@ -23,8 +23,8 @@ class Precision:
 
     ``amp``: ``"off"`` (fp32), ``"bf16"`` (autocast to bfloat16, no scaling needed), ``"fp16"`` (autocast
     to float16 with a ``GradScaler``) or ``"auto"``: bf16 on a CUDA GPU that supports it, else fp16 on CUDA;
-    bf16 on a CPU with native bf16 instructions (AVX512-BF16 or AMX: there the convolutions, ~80% of a step, run
-    about twice as fast as in fp32, ``benchmarks/train_step.py``); fp32 on other CPUs (bf16 would be emulated,
+    bf16 on a CPU with native bf16 instructions (AVX512-BF16 or AMX: there the convolutions run faster in bf16 than in fp32; the measured figures
+    are in ``benchmarks/README.md``); fp32 on other CPUs (bf16 would be emulated,
     slower) and on MPS. ``reason`` says which and why, for the one line a trainer prints.
 
     Autocast keeps the weights, the optimiser and the losses' reductions in fp32; only the convolutions' inputs
