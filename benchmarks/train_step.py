@@ -19,6 +19,12 @@ steps fetch their losses to the host once per step, as a training loop logging t
     python benchmarks/train_step.py --sizes 128x4 128x8 256x4 256x8 --reps 5   # the full CPU grid (slow)
     python benchmarks/train_step.py --device cuda        # on a GPU: the full grid by default
     python benchmarks/train_step.py --amp off            # ours in fp32 too: only the algorithmic gains
+    python benchmarks/train_step.py --compile on         # ours compiled on a CPU too (minutes of compilation)
+
+Every row also gives ours' achieved FLOP/s (the step's convolution and matrix FLOPs, counted once with
+``torch.utils.flop_counter`` on the eager reference, times ours' images per second) and, on a GPU whose peak is known
+(H100, H200, A100) or with ``--peak-tflops``, the model FLOP utilisation (MFU). ``--compile auto`` (the default,
+the trainer's) compiles ours on CUDA only (``edgeconnect_lib.compilation``).
 
 ``--amp auto`` (the default) runs ours as the trainer does on CUDA (bf16, or fp16 with a scaler) and, on a CPU
 with native bfloat16 instructions (AVX512-BF16 or AMX, as oneDNN reports), with bf16 autocast as
@@ -148,6 +154,18 @@ class Row:
     ref: float
     precision: str = "fp32"
     against: str = "reference, fp32"
+    flops: float = float("nan")  # multiply-adds x 2 of one step per image (forward and backward, both networks)
+    peak: float | None = None    # the device's peak FLOP/s for ours' precision, when known
+
+    @property
+    def achieved(self) -> float:
+        """FLOP/s of our step: FLOPs per image x images per second."""
+        return self.flops * self.ours
+
+    @property
+    def mfu(self) -> float | None:
+        """Model FLOP utilisation of our step: achieved / peak (None when the peak is not known)."""
+        return self.achieved / self.peak if self.peak else None
 
     @property
     def ratio(self) -> float:
@@ -171,9 +189,37 @@ def _batch(b: int, s: int, device: torch.device):
     return Batch(images, gray, edges, masks)
 
 
-def _build(stage: str, cfg, device, amp: str, channels_last: bool):
+def _build(stage: str, cfg, device, amp: str, channels_last: bool, compile: str = "off"):
     edge = EdgeGenerator(cfg.base_channels, cfg.residual_blocks) if stage in ("edge-inpaint", "joint") else None
-    return build_model(cfg, edge).setup(device, amp=amp, channels_last=channels_last)
+    return build_model(cfg, edge).setup(device, amp=amp, channels_last=channels_last, compile=compile)
+
+
+def step_flops(fn) -> float:
+    """FLOPs of one call of ``fn`` (a training step), counted by ``torch.utils.flop_counter`` on the eager
+    reference: convolutions and matrix products, forward and backward (the same count for ours: same networks)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter:
+        fn()
+    return float(counter.get_total_flops())
+
+
+#: Dense peak FLOP/s by GPU name and precision (vendor data sheets; SXM parts); a CPU's peak is not guessed.
+PEAK_FLOPS = {("H100", "bf16"): 989e12, ("H100", "fp16"): 989e12, ("H100", "fp32"): 67e12,
+              ("H200", "bf16"): 989e12, ("H200", "fp16"): 989e12, ("H200", "fp32"): 67e12,
+              ("A100", "bf16"): 312e12, ("A100", "fp16"): 312e12, ("A100", "fp32"): 19.5e12}
+
+
+def peak_flops(device: torch.device, precision: str, given_tflops: float | None = None) -> float | None:
+    """The peak for the MFU column: ``--peak-tflops`` if given, else :data:`PEAK_FLOPS` for a known GPU."""
+    if given_tflops:
+        return given_tflops * 1e12
+    if device.type != "cuda":
+        return None
+    name = torch.cuda.get_device_name(device)
+    mode = {"off": "fp32", "auto": "bf16" if torch.cuda.is_bf16_supported() else "fp16"}.get(precision, precision)
+    return next((v for (gpu, p), v in PEAK_FLOPS.items() if gpu in name and p == mode), None)
 
 
 def _step_times(fns, warmup: int, reps: int, device) -> list[list[float]]:
@@ -203,12 +249,13 @@ def resolve_amp(amp: str, device: torch.device) -> str:
 
 
 def measure(stage: str, pixels: int, batch: int, device: torch.device, warmup: int, reps: int,
-            preset: str = "paper", amp: str = "auto") -> tuple[float, float]:
-    """Images per second of (ours, reference) for one stage and size: batch / median seconds per step."""
+            preset: str = "paper", amp: str = "auto", compile: str = "auto") -> tuple[float, float, float]:
+    """Images per second of (ours, reference) for one stage and size (batch / median seconds per step), and the
+    FLOPs of one step per image."""
     cfg = get_config(preset, stage=stage, image_size=pixels, batch_size=batch, perceptual=0.1, style=250.0)
     torch.manual_seed(0)
     # channels-last helps cuDNN; on the CPU it measured slower here, so ours keeps the default layout there
-    ours = _build(stage, cfg, device, resolve_amp(amp, device), device.type == "cuda")
+    ours = _build(stage, cfg, device, resolve_amp(amp, device), device.type == "cuda", compile)
     torch.manual_seed(0)
     ref = _build(stage, cfg, device, "off", False)
     ref.train()
@@ -216,25 +263,34 @@ def measure(stage: str, pixels: int, batch: int, device: torch.device, warmup: i
         ref.G_edge.eval()
     x_cpu = _batch(batch, pixels, device)
     x_ref = ref._batch(x_cpu)
+    flops = step_flops(lambda: reference_step(ref, stage, x_ref)) / batch
     t_ours, t_ref = _step_times([lambda: ours.train_step(x_cpu), lambda: reference_step(ref, stage, x_ref)],
                                 warmup, reps, device)
     del ours, ref
     if device.type == "cuda":
         torch.cuda.empty_cache()
-    return batch / statistics.median(t_ours), batch / statistics.median(t_ref)
+    return batch / statistics.median(t_ours), batch / statistics.median(t_ref), flops
 
 
-def measure_course(stage: str, device: torch.device, warmup: int, reps: int, amp: str = "auto") -> tuple[float, float]:
-    """Images per second of the library's step with the ``course`` preset: (optimised, eager fp32)."""
+def measure_course(stage: str, device: torch.device, warmup: int, reps: int, amp: str = "auto",
+                   compile: str = "auto") -> tuple[float, float, float]:
+    """Images per second of the library's step with the ``course`` preset: (optimised, eager fp32), and the FLOPs
+    of one step per image."""
     cfg = get_config("course", stage=stage)
     torch.manual_seed(0)
-    fast = _build(stage, cfg, device, amp, device.type == "cuda")
+    fast = _build(stage, cfg, device, amp, device.type == "cuda", compile)
     torch.manual_seed(0)
     eager = _build(stage, cfg, device, "off", False)
     x = _batch(cfg.batch_size, cfg.image_size, device)
+    flops = step_flops(lambda: eager.train_step(x)) / cfg.batch_size
     t_fast, t_eager = _step_times([lambda: fast.train_step(x), lambda: eager.train_step(x)], warmup, reps, device)
     del fast, eager
-    return cfg.batch_size / statistics.median(t_fast), cfg.batch_size / statistics.median(t_eager)
+    return cfg.batch_size / statistics.median(t_fast), cfg.batch_size / statistics.median(t_eager), flops
+
+
+def _flops_text(row: Row) -> str:
+    text = f"{row.achieved / 1e9:.0f} GFLOP/s"
+    return text + (f" (MFU {100 * row.mfu:.1f}%)" if row.mfu is not None else "")
 
 
 def main(argv=None) -> int:
@@ -252,6 +308,10 @@ def main(argv=None) -> int:
     parser.add_argument("--amp", default="auto", choices=("auto", "off", "bf16", "fp16"),
                         help="precision of OUR step (the reference is always fp32); auto: the trainer's choice on "
                              "CUDA, bf16 on a CPU with native bf16, else fp32")
+    parser.add_argument("--compile", default="auto", choices=("auto", "on", "off"),
+                        help="torch.compile of OUR step (compilation.compile_plan; auto: on CUDA only)")
+    parser.add_argument("--peak-tflops", type=float, default=None,
+                        help="the device's peak TFLOP/s for ours' precision, for the MFU column (default: known GPUs)")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="ImageNet VGG19 weights not found")
     if args.threads:
@@ -277,28 +337,33 @@ def main(argv=None) -> int:
         for preset, pixels, batch in grid:
             for stage in args.stages:
                 t0 = time.perf_counter()
-                ours, ref = measure(stage, pixels, batch, device, warmup, reps, preset, args.amp)
+                ours, ref, flops = measure(stage, pixels, batch, device, warmup, reps, preset, args.amp, args.compile)
                 label = f"{pixels}px x{batch}" + (" (cpu preset)" if preset == "cpu" else "")
                 amp = resolve_amp(args.amp, device)
                 precision = {"off": "fp32", "auto": "amp (trainer's choice)"}.get(amp, amp)
-                rows.append(Row(str(device), label, stage, ours, ref, precision))
+                rows.append(Row(str(device), label, stage, ours, ref, precision, flops=flops,
+                                peak=peak_flops(device, amp, args.peak_tflops)))
                 print(f"  {device} {label:<22} {stage:<13} ours ({precision}) {ours:8.2f} img/s  reference (fp32) "
-                      f"{ref:8.2f} img/s  x{rows[-1].ratio:.2f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+                      f"{ref:8.2f} img/s  x{rows[-1].ratio:.2f}  {_flops_text(rows[-1])}  "
+                      f"({time.perf_counter() - t0:.0f} s)", flush=True)
         if not args.no_course_preset:
             for stage in args.stages:
                 t0 = time.perf_counter()
-                fast, eager = measure_course(stage, device, warmup, max(reps, 3), args.amp)
+                fast, eager, flops = measure_course(stage, device, warmup, max(reps, 3), args.amp, args.compile)
                 amp = resolve_amp(args.amp, device)
                 precision = {"off": "fp32", "auto": "amp (trainer's choice)"}.get(amp, amp)
-                rows.append(Row(str(device), "128px x8 (course preset)", stage, fast, eager, precision, "eager fp32"))
+                rows.append(Row(str(device), "128px x8 (course preset)", stage, fast, eager, precision, "eager fp32",
+                                flops=flops, peak=peak_flops(device, amp, args.peak_tflops)))
                 print(f"  {device} course preset          {stage:<13} optimised ({precision}) {fast:8.2f} img/s  eager fp32 "
-                      f"{eager:8.2f} img/s  x{rows[-1].ratio:.2f}  ({time.perf_counter() - t0:.0f} s)", flush=True)
+                      f"{eager:8.2f} img/s  x{rows[-1].ratio:.2f}  {_flops_text(rows[-1])}  "
+                      f"({time.perf_counter() - t0:.0f} s)", flush=True)
 
-    print("\n| device | size | stage | ours: precision | ours (img/s) | against | against (img/s) | ratio |")
-    print("|---|---|---|---|---:|---|---:|---:|")
+    print("\n| device | size | stage | ours: precision | ours (img/s) | against | against (img/s) | ratio | "
+          "ours: GFLOP/s | MFU |")
+    print("|---|---|---|---|---:|---|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r.device} | {r.size} | {r.stage} | {r.precision} | {r.ours:.2f} | {r.against} | {r.ref:.2f} | "
-              f"{r.ratio:.2f}x |")
+              f"{r.ratio:.2f}x | {r.achieved / 1e9:.0f} | {'-' if r.mfu is None else f'{100 * r.mfu:.1f}%'} |")
     return 0
 
 

@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--device", default=None, help="auto | cpu | cuda | cuda:N | mps (default: the preset's, auto)")
     t.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default=None, help="mixed precision")
+    t.add_argument("--no-compile", action="store_true",
+                   help="never torch.compile the networks (default: the preset's compile='auto', i.e. compiled on CUDA "
+                        "only; --set compile=on compiles on a CPU too; same as --set compile=off)")
     t.add_argument("--num-workers", type=int, default=None, help="DataLoader worker processes")
     t.add_argument("--save-every", type=int, default=None, help="iterations between checkpoints")
     t.add_argument("--resume", nargs="?", const=True, default=False, metavar="CHECKPOINT",
@@ -127,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
     i.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
                    help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, faster: see benchmarks/README.md; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
+    i.add_argument("--no-compile", action="store_true",
+                   help="never torch.compile the generators (default: compiled on CUDA only, where it pays)")
     i.add_argument("--blend", choices=("none", "poisson"), default="none",
                    help="poisson: Poisson-blend G_inpaint's output into the hole (edgeconnect_lib.blending; a "
                         "post-processing step that is not in EdgeConnect, which softens the seam); default none")
@@ -169,8 +174,10 @@ def _config_from_args(args: argparse.Namespace):
         overrides["progress"] = False
     if args.skip_bad_images:
         overrides["on_error"] = "skip"
+    if getattr(args, "no_compile", False):
+        overrides["compile"] = "off"
     options = {name: f"--{name.replace('_', '-')} {overrides[name]}" for name in overrides}
-    options.update(progress="--no-progress", on_error="--skip-bad-images")
+    options.update(progress="--no-progress", on_error="--skip-bad-images", compile="--no-compile")
     given = {name: (value, options[name]) for name, value in overrides.items()}
     overrides.update(parse_overrides(TrainConfig, args.overrides, given))
     return get_config(args.preset, **overrides)  # its own checks (ranges, unknown keys) raise a ConfigError
@@ -395,10 +402,13 @@ def _load_pipeline(args: argparse.Namespace, device):
 
     if args.checkpoint is not None:
         _check_checkpoint_arg("--checkpoint", args.checkpoint)
-        return EdgeConnect.load(args.checkpoint, device=device, amp=args.amp)
-    _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
-    _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
-    return EdgeConnect.from_checkpoints(args.edge_checkpoint, args.inpaint_checkpoint, device=device, amp=args.amp)
+        pipeline = EdgeConnect.load(args.checkpoint, device=device, amp=args.amp)
+    else:
+        _check_checkpoint_arg("--edge-checkpoint", args.edge_checkpoint)
+        _check_checkpoint_arg("--inpaint-checkpoint", args.inpaint_checkpoint)
+        pipeline = EdgeConnect.from_checkpoints(args.edge_checkpoint, args.inpaint_checkpoint, device=device,
+                                                amp=args.amp)
+    return pipeline.set_compile("off" if getattr(args, "no_compile", False) else "auto")
 
 
 def _check_checkpoint_options(args: argparse.Namespace) -> None:

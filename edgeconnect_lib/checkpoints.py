@@ -31,7 +31,6 @@ from typing import Any, Mapping
 import torch
 from torch import nn
 
-from .errors import UsageError
 from .authors_format import __all__ as AUTHORS_FORMAT_NAMES
 from .authors_format import (  # re-exported: lessons and tests import them from here
     AUTHORS_FILES,
@@ -46,6 +45,7 @@ from .authors_format import (  # re-exported: lessons and tests import them from
     read_authors_checkpoint,
     save_authors_checkpoint,
 )
+from .errors import UsageError
 from .fileio import (  # re-exported: their home was here
     LOW_SPACE_BYTES,
     atomic_save,

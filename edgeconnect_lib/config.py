@@ -37,6 +37,7 @@ from typing import Any
 from .errors import ConfigError
 from .options import (  # no torch, OpenCV or VGG here: importing the configuration stays light
     AMP_KINDS,
+    COMPILE_KINDS,
     GAN_KINDS,
     LOSS_WEIGHTS,
     ON_ERROR_MODES,
@@ -106,6 +107,7 @@ class TrainConfig:
     # --- speed -----------------------------------------------------------------------
     device: str = "auto"                # auto | cpu | cuda | cuda:N | mps
     amp: str = "auto"                   # auto (CUDA: bf16 if supported, else fp16; CPU: bf16 where native) | off | bf16 | fp16
+    compile: str = "auto"               # torch.compile: auto (CUDA only) | on | off; compilation.compile_plan
     channels_last: bool = True          # NHWC memory format on CUDA (ignored on CPU)
     cudnn_benchmark: bool = True        # CUDA: autotuned, non-deterministic kernels (faster); False: reproducible
     # --- bookkeeping ------------------------------------------------------------------
@@ -176,6 +178,7 @@ def _check(cfg: TrainConfig) -> None:
     choice("stage", cfg.stage, STAGES)
     choice("gan", cfg.gan, GAN_KINDS)
     choice("amp", cfg.amp, AMP_KINDS)
+    choice("compile", cfg.compile, COMPILE_KINDS)
     choice("upsample", cfg.upsample, UPSAMPLE_KINDS)
     choice("on_error", cfg.on_error, ON_ERROR_MODES, "what to do with a photo that cannot be read")
     need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,

@@ -37,8 +37,8 @@ import cv2
 import numpy as np
 import torch
 
-from .errors import UsageError
 from .edges import canny_edges
+from .errors import UsageError
 from .fileio import encode_image, write_png
 from .images import rgb_to_gray, to_uint8
 from .masks import hole_ratio, load_edge_map

@@ -575,6 +575,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", help="torch device of the pipeline (default: cpu)")
     parser.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
                         help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, faster (benchmarks/README.md); fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="never torch.compile the generators (default: compiled on CUDA only, where it pays)")
     parser.add_argument("--inception", type=Path, default=None,
                         help=f"local Inception TorchScript file for FID (default: ${INCEPTION_ENV}; else skipped)")
     return parser
@@ -592,13 +594,13 @@ def _methods_arg(text: str) -> list[str]:
     return names
 
 
-def _load_pipeline(checkpoint: Path | None, device: str, amp: str = "off") -> Any:
+def _load_pipeline(checkpoint: Path | None, device: str, amp: str = "off", compile: str = "off") -> Any:
     from .models import EdgeConnect
 
     path = checkpoint if checkpoint is not None else data_dir() / "checkpoints" / "edgeconnect.pt"
     if not Path(path).exists():
         raise FileNotFoundError(f"--checkpoint {path}: no such file or folder")
-    return EdgeConnect.load(path, device=device, amp=amp)
+    return EdgeConnect.load(path, device=device, amp=amp).set_compile(compile)
 
 
 def _fid_line(fids: Mapping[str, FIDResult]) -> str:
@@ -632,7 +634,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed {args.seed}: must be >= 0")
     paths = _photo_paths(args.photos)
     _check_out(args, paths)
-    ec = _load_pipeline(args.checkpoint, args.device, args.amp) if any(n.startswith("ours") for n in names) else None
+    compile_setting = "off" if getattr(args, "no_compile", False) else "auto"
+    ec = (_load_pipeline(args.checkpoint, args.device, args.amp, compile_setting)
+          if any(n.startswith("ours") for n in names) else None)
     methods = build_methods(names, ec)
     eval_set = make_eval_set(paths, args.size, HOLE_BUCKETS, args.masks_per_bucket, args.seed)
     print(f"evaluating {', '.join(names)} on {len(paths)} photos ({args.photos}) x {len(HOLE_BUCKETS)} buckets x "

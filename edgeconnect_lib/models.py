@@ -38,8 +38,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import TrainingDiverged, UsageError
+from .compilation import CompilePlan, compile_module, compile_plan
 from .config import TrainConfig
+from .errors import TrainingDiverged, UsageError
 from .losses import (
     LossWeights,
     PerceptualStyleLoss,
@@ -162,6 +163,7 @@ class _TrainableModel(nn.Module):
         self.precision = Precision(torch.device("cpu"), "off")
         self.channels_last = False
         self.run: dict[str, nn.Module] = {}
+        self.compile_plan = CompilePlan(False, "eager (not set up)")
 
     # -- names ----------------------------------------------------------------------------------------
     def networks(self) -> dict[str, nn.Module]:
@@ -171,8 +173,11 @@ class _TrainableModel(nn.Module):
     def device(self) -> torch.device:
         return next(self.parameters()).device
 
-    def setup(self, device: torch.device | str = "cpu", amp: str = "off", channels_last: bool = False) -> "_TrainableModel":
-        """Move to ``device``, choose the precision, channels-last memory (CUDA only), build the optimisers."""
+    def setup(self, device: torch.device | str = "cpu", amp: str = "off", channels_last: bool = False,
+              compile: str = "off") -> "_TrainableModel":
+        """Move to ``device``, choose the precision, channels-last memory (CUDA only), build the optimisers, and
+        compile the networks the step calls where ``compile`` says so (:func:`~edgeconnect_lib.compilation.compile_plan`;
+        ``compile_plan`` keeps the decision and its reason)."""
         device = torch.device(device)
         self.to(device)
         self.channels_last = bool(channels_last) and device.type == "cuda"
@@ -190,8 +195,12 @@ class _TrainableModel(nn.Module):
             if self.channels_last:
                 self.perceptual_style.to(memory_format=torch.channels_last)
         self.optimizers = self._make_optimizers()
-        self.run = {name: m for name, m in self.networks().items()}
+        self.compile_plan = compile_plan(device, compile)
+        self.run = {name: self._compiled(m) for name, m in self.networks().items()}
         return self
+
+    def _compiled(self, module: nn.Module) -> nn.Module:
+        return compile_module(module) if self.compile_plan.enabled else module
 
     def _make_optimizers(self) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
@@ -211,7 +220,7 @@ class _TrainableModel(nn.Module):
         sync = {"forward_sync_buffers": True} if "forward_sync_buffers" in params else {"broadcast_buffers": True}
         for name in self.optimizers:
             module = self.networks()[name]
-            self.run[name] = DDP(module, device_ids=device_ids, **sync)
+            self.run[name] = self._compiled(DDP(module, device_ids=device_ids, **sync))
 
     def set_lr(self, scale: float) -> None:
         """Set every optimiser's lr to its base lr x ``scale`` (the paper's step schedule)."""

@@ -15,7 +15,7 @@ from typing import Any
 from .errors import ConfigError
 
 __all__ = [
-    "GAN_KINDS", "ON_ERROR_MODES", "AMP_KINDS", "UPSAMPLE_KINDS", "LOSS_WEIGHTS",
+    "GAN_KINDS", "ON_ERROR_MODES", "AMP_KINDS", "COMPILE_KINDS", "UPSAMPLE_KINDS", "LOSS_WEIGHTS",
     "need", "choice", "whole_number", "finite_number", "loss_weight", "check_crop_fraction",
 ]
 
@@ -30,6 +30,8 @@ LOSS_WEIGHTS: tuple[str, ...] = (
 )
 #: Mixed precision of the networks.
 AMP_KINDS: tuple[str, ...] = ("auto", "off", "bf16", "fp16")
+#: torch.compile of the networks (``compilation.compile_plan``): auto = on CUDA only, on, off.
+COMPILE_KINDS: tuple[str, ...] = ("auto", "on", "off")
 #: How the generators' decoder doubles the resolution: the paper's 4x4 transposed convolutions, or nearest-neighbour
 #: resizing followed by a 3x3 convolution (Odena, Dumoulin & Olah 2016, "Deconvolution and Checkerboard Artifacts").
 UPSAMPLE_KINDS: tuple[str, ...] = ("transpose", "resize")

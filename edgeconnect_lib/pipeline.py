@@ -29,11 +29,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import UsageError
 from .authors_format import AUTHORS_FILES, load_authors_checkpoint
 from .checkpoints import load_checkpoint, save_pipeline
+from .compilation import compile_module, compile_plan
 from .config import TrainConfig
 from .edges import canny_edges
+from .errors import UsageError
 from .images import rgb_to_gray
 from .metrics import to_gray
 from .networks import (
@@ -247,6 +248,7 @@ class EdgeConnect(nn.Module):
         self.G_edge, self.G_inpaint, self.sigma = G_edge, G_inpaint, sigma
         self.eval()
         self.set_precision(amp)
+        self.set_compile("off")
 
     def set_precision(self, amp: str = "auto") -> "EdgeConnect":
         """Run both generators in ``amp`` precision (see :class:`Precision`) on the current device; returns self.
@@ -265,6 +267,17 @@ class EdgeConnect(nn.Module):
         use_single_output_conv(self.G_edge, amp != "off")
         return self
 
+    def set_compile(self, compile: str = "auto") -> "EdgeConnect":
+        """Compile both generators for this device where ``compile`` says so (``"auto"``: on CUDA only; ``"on"``;
+        ``"off"``, the library's default; :func:`~edgeconnect_lib.compilation.compile_plan`, whose decision and
+        reason ``compile_plan`` keeps). The compiled modules share the generators' weights and are kept outside the
+        module tree, so ``state_dict`` and :meth:`save` are unchanged. Call it again after moving the pipeline."""
+        self.compile_plan = compile_plan(self.device, compile)
+        wrap = compile_module if self.compile_plan.enabled else (lambda m: m)
+        # a plain dict: an nn.Module attribute would register the wrappers and double the state dict
+        self._run = {"G_edge": wrap(self.G_edge), "G_inpaint": wrap(self.G_inpaint)}
+        return self
+
     @property
     def amp(self) -> str:
         """The precision in use: ``"off"`` (fp32), ``"bf16"`` or ``"fp16"``."""
@@ -278,7 +291,7 @@ class EdgeConnect(nn.Module):
     def predict_edges(self, gray: torch.Tensor, canny: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """``G_edge``'s edges in the hole, the known region's Canny edges elsewhere, (B, 1, H, W)."""
         with self.precision.autocast():
-            predicted = self.G_edge(mask_edge_input(gray, canny, masks)).float()
+            predicted = self._run["G_edge"](mask_edge_input(gray, canny, masks)).float()
         return composite(predicted, canny, masks)
 
     @torch.no_grad()
@@ -291,7 +304,8 @@ class EdgeConnect(nn.Module):
         if edges is None:
             edges = self.predict_edges(to_gray(images), canny, masks)
         with self.precision.autocast():
-            outputs = inpaint_outputs(self.G_inpaint, images, edges, masks).float()
+            outputs = inpaint_outputs(self._run["G_inpaint"], images, edges, masks,
+                                      colour_reference=self.G_inpaint.colour_reference).float()
         return composite(outputs, images, masks), outputs, edges
 
     #: Largest image (pixels, after ``max_side``) :meth:`inpaint` accepts by default: above it, memory and time

@@ -451,7 +451,7 @@ class Trainer:
             loaded = _load_networks(self.model, load_checkpoint(inpaint_checkpoint), ("G_inpaint", "D_inpaint"))
             if "G_inpaint" not in loaded:
                 raise UsageError(f"inpaint_checkpoint {inpaint_checkpoint} holds no G_inpaint")
-        self.model.setup(self.device, cfg.amp, cfg.channels_last)
+        self.model.setup(self.device, cfg.amp, cfg.channels_last, cfg.compile)
         self.iteration = 0
         self.last_checkpoint: Path | None = None
         self.last_val: dict[str, float] = {}
@@ -591,7 +591,7 @@ class Trainer:
         tb = _tensorboard(self.out_dir / "tb") if main else None
         self._print(f"stage {cfg.stage}: {len(self.train_set)} training photos, {cfg.image_size} px, batch "
                     f"{cfg.batch_size} x {d.world}, device {describe_device(self.device)}, precision "
-                    f"{model.precision.reason}" + (f", resumed from {self._resumed_from} at iteration {self.iteration}"
+                    f"{model.precision.reason}, {model.compile_plan.reason}" + (f", resumed from {self._resumed_from} at iteration {self.iteration}"
                                                  if resumed else ""))
         vgg = getattr(model, "perceptual_style", None)
         if vgg is not None:
