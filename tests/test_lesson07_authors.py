@@ -15,11 +15,13 @@ import pytest
 import torch
 
 from edgeconnect_lib import course_data
+from edgeconnect_lib.bootstrap import compare_methods, format_comparison
 from edgeconnect_lib import evaluation as ev
 from edgeconnect_lib.checkpoints import save_authors_checkpoint
 from edgeconnect_lib.config import get_config
 from edgeconnect_lib.models import EdgeConnect
 from edgeconnect_lib.networks import EdgeGenerator, InpaintGenerator
+from edgeconnect_lib.weights import authors_dir
 
 LESSON = Path(__file__).resolve().parents[1] / "notebooks" / "07_edge_connect_pipeline.ipynb"
 
@@ -36,9 +38,10 @@ def _run(folder: Path) -> str:
                        InpaintGenerator(base_channels=8, residual_blocks=1), 2.0)
     namespace = dict(
         Path=Path, EdgeConnect=EdgeConnect, make_eval_set=ev.make_eval_set, build_methods=ev.build_methods,
-        summarize=ev.summarize, score_methods=ev.evaluate, to_markdown=ev.to_markdown, wins=ev.wins,
+        summarize=ev.summarize, score_methods=ev.evaluate, to_markdown=ev.to_markdown,
+        compare_methods=compare_methods, format_comparison=format_comparison, authors_dir=authors_dir,
         course_images=lambda split: course_data.course_images(split)[:1], cfg3=get_config("course", stage="edge-inpaint"),
-        device="cpu", ours=ours, AUTHORS_DIR=str(folder), AUTHORS_SIZE=64, SEED=0,
+        device="cpu", course_ec=ours, AUTHORS_DIR=str(folder), AUTHORS_SIZE=64, SEED=0,
     )
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -59,4 +62,5 @@ def test_lesson07_authors_section_scores_the_authors_networks_when_present(tmp_p
     text = _run(tmp_path)
     assert "5 test samples at 64 px" in text
     assert "authors_places2" in text and "| 10-20% |" in text
-    assert "authors' Places2 model vs telea: PSNR better in" in text
+    assert "authors' Places2 model - telea, PSNR: " in text and "[95% CI" in text
+    assert "authors' Places2 model - ours, SSIM: " in text
