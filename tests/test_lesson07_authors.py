@@ -64,3 +64,30 @@ def test_lesson07_authors_section_scores_the_authors_networks_when_present(tmp_p
     assert "authors_places2" in text and "| 10-20% |" in text
     assert "authors' Places2 model - telea, PSNR: " in text and "[95% CI" in text
     assert "authors' Places2 model - ours, SSIM: " in text
+
+
+def _cells_with(text: str) -> str:
+    cells = [c.source for c in nbformat.read(LESSON, as_version=4).cells if c.cell_type == "code"]
+    i = next(k for k, src in enumerate(cells) if text in src)
+    return cells[i] + "\n" + cells[i + 1]  # the table of section 5 and its verdicts
+
+
+def test_lesson07_section5_scores_the_authors_model_with_weights_authors(tmp_path):
+    from types import SimpleNamespace
+
+    torch.manual_seed(0)
+    save_authors_checkpoint(EdgeGenerator(), tmp_path)
+    save_authors_checkpoint(InpaintGenerator(), tmp_path)
+    tiny = EdgeConnect(EdgeGenerator(base_channels=8, residual_blocks=1),
+                       InpaintGenerator(base_channels=8, residual_blocks=1), 2.0)
+    namespace = dict(Path=Path, EdgeConnect=EdgeConnect, authors_dir=authors_dir, course_pipeline=tiny, pipeline_12=tiny,
+                     course_images=lambda split: course_data.course_images(split)[:1], device="cpu", SEED=0,
+                     cfg3=SimpleNamespace(image_size=64, sigma=2.0), WEIGHTS="authors", AUTHORS_DIR=str(tmp_path))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_cells_with('if WEIGHTS == "authors":'), str(LESSON), "exec"), namespace)
+    text = out.getvalue()
+    assert "10 test samples at 64 px, inside the hole (the authors' Places2 model)" in text
+    assert "all: ours - Telea, PSNR" in text and "[95% CI" in text
+    assert namespace["ours"] is not tiny and namespace["course_ec"] is tiny
+    assert namespace["ours"].G_edge.state_dict()["encoder.1.weight_orig"].shape[0] == 64, "the paper's 64 channels"
