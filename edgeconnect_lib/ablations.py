@@ -22,8 +22,9 @@ photos and irregular holes, scored inside the hole), adding only what an ablatio
 * :func:`edge_method`: an evaluation method (``(image, mask) -> composite``) that feeds the pipeline's
   ``G_inpaint`` the edge map of any edge source, a function ``(gray, mask) -> edges``;
 * :func:`edge_ablation`, :func:`sigma_sweep`, :func:`compare_detectors`: quality and edge density per
-  source; :func:`difference`, :func:`edges_verdict`, :func:`sweep_verdict`, :func:`detector_verdict`: verdicts
-  with margins, so that a verdict holds on any machine; :func:`plot_sigma_sweep`.
+  source; :func:`compare`, :func:`edges_verdict`, :func:`sweep_verdict`, :func:`detector_verdict`: verdicts by
+  the course's one statistics rule (:mod:`edgeconnect_lib.bootstrap`: a paired bootstrap 95% interval, "better",
+  "worse" or "no clear difference", no hand-picked margin); :func:`plot_sigma_sweep`.
 
 The lesson ``notebooks/09_ablations.ipynb`` runs all three.
 """
@@ -35,6 +36,7 @@ import cv2
 import numpy as np
 
 from .baselines import composite_known
+from .bootstrap import PairedComparison, compare_methods, format_comparison
 from .edges import canny_edges, edge_density, edge_support, gradients, smooth
 from .errors import UsageError
 from .evaluation import METRICS, EvalItem, Method, pipeline_method, score_methods, summarize
@@ -52,9 +54,8 @@ __all__ = [
     "edge_ablation",
     "sigma_sweep",
     "compare_detectors",
-    "MARGINS",
     "hole_change",
-    "difference",
+    "compare",
     "edges_verdict",
     "sweep_verdict",
     "detector_verdict",
@@ -214,19 +215,22 @@ def edge_ablation(ec: Any, eval_set: Sequence[EvalItem],
 
     A dict: ``name``, ``density`` (:func:`mean_edge_density`; ``None`` for the string sources, whose maps
     depend on the hole), ``n`` and the means over all items of ``psnr``, ``ssim``, ``l1``
-    (:func:`~edgeconnect_lib.evaluation.score_methods` then :func:`~edgeconnect_lib.evaluation.summarize`), and
-    ``buckets``: the per-bucket summary rows of that source.
+    (:func:`~edgeconnect_lib.evaluation.score_methods` then :func:`~edgeconnect_lib.evaluation.summarize`),
+    ``buckets``: the per-bucket summary rows of that source, and ``samples``: its per-sample rows (what the
+    verdicts' paired bootstrap needs).
     """
     if not sources:
         raise UsageError("edge_ablation: no edge sources given")
-    summary = summarize(score_methods({name: edge_method(ec, src) for name, src in sources.items()}, eval_set))
+    samples = score_methods({name: edge_method(ec, src) for name, src in sources.items()}, eval_set)
+    summary = summarize(samples)
     rows = []
     for name, src in sources.items():
         mine = [s for s in summary if s["method"] == name]
         overall = next(s for s in mine if s["bucket"] == "all")
         rows.append({"name": name, "density": None if isinstance(src, str) else mean_edge_density(eval_set, src),
                      "n": overall["n"], **{m: overall[m] for m in METRICS},
-                     "buckets": [s for s in mine if s["bucket"] != "all"]})
+                     "buckets": [s for s in mine if s["bucket"] != "all"],
+                     "samples": [r for r in samples if r["method"] == name]})
     return rows
 
 
@@ -270,108 +274,126 @@ def hole_change(outputs_a: Sequence[np.ndarray], outputs_b: Sequence[np.ndarray]
 
 
 # ----------------------------------------------------------------------------------------------------------
-# Verdicts with margins
+# Verdicts: the course's one statistics rule (edgeconnect_lib.bootstrap), no hand-picked margin
 # ----------------------------------------------------------------------------------------------------------
-#: Default margins: a difference smaller than these is "no clear difference".
-MARGINS: dict[str, float] = {"psnr": 0.5, "ssim": 0.01, "l1": 0.005}
+_DIGITS = {"psnr": 2, "ssim": 3, "l1": 4}
 
 
-def difference(a: float, b: float, metric: str = "psnr", margin: float | None = None) -> str:
-    """``"better"``, ``"worse"`` or ``"same"``: ``a`` against ``b`` on ``metric`` (higher is better for PSNR
-    and SSIM, lower for L1), "same" when they differ by less than ``margin`` (default :data:`MARGINS`)."""
+def _per_sample(rows: Sequence[Mapping[str, Any]], who: str) -> list[Mapping[str, Any]]:
+    rows = list(rows)
+    if any(r.get("bucket") == "all" for r in rows) or any("photo" not in r for r in rows):
+        raise UsageError(f"{who}: give the per-sample rows of score_methods() (or a sweep's 'samples'), not a summary: "
+                         "the paired bootstrap needs one score per photo and hole")
+    return rows
+
+
+def compare(rows: Sequence[Mapping[str, Any]], method: str, baseline: str, metric: str = "psnr",
+            seed: int = 0) -> dict[str, PairedComparison]:
+    """``method`` against ``baseline`` on ``metric`` from per-sample rows, per bucket and ``"all"``: the paired
+    bootstrap 95% interval of the mean difference and its verdict (:func:`~edgeconnect_lib.bootstrap.compare_methods`;
+    L1 is lower-is-better)."""
     if metric not in METRICS:
         raise UsageError(f"metric {metric!r}: choose one of {', '.join(METRICS)}")
-    margin = MARGINS[metric] if margin is None else float(margin)
-    gain = (a - b) if METRICS[metric] else (b - a)
-    return "better" if gain > margin else "worse" if gain < -margin else "same"
+    return compare_methods(_per_sample(rows, "compare"), method, baseline, metric,
+                           higher_is_better=METRICS[metric], seed=seed)
 
 
-def _cell(summary: Sequence[Mapping[str, Any]], method: str, bucket: str) -> Mapping[str, Any]:
-    for s in summary:
-        if s["method"] == method and s["bucket"] == bucket:
-            return s
-    raise UsageError(f"no row for method {method!r}, bucket {bucket!r} in the summary")
+def edges_verdict(rows: Sequence[Mapping[str, Any]], with_edges: str, without: str = "ours_no_edges",
+                  seed: int = 0) -> str:
+    """One line: does ``with_edges`` beat ``without``? ``rows``: the per-sample rows of
+    :func:`~edgeconnect_lib.evaluation.score_methods` holding both methods.
 
-
-def edges_verdict(summary: Sequence[Mapping[str, Any]], with_edges: str, without: str = "ours_no_edges",
-                  margin_db: float = MARGINS["psnr"], margin_ssim: float = MARGINS["ssim"]) -> str:
-    """One line: does ``with_edges`` beat ``without`` (a :func:`~edgeconnect_lib.evaluation.summarize` output)?
-
-    Counts the buckets where the PSNR gain exceeds ``margin_db`` (or the loss does), and gives the overall
-    verdict: "edges help" only when both PSNR and SSIM are better beyond their margins over all items,
-    "edges hurt" when both are worse, else "no clear difference".
+    Prints the overall PSNR and SSIM differences with their paired bootstrap 95% intervals, counts the buckets
+    whose PSNR interval lies above 0 ("better") or below ("worse"), and ends with the verdict: "edges help" when one
+    metric is better and the other not worse, "edges hurt" the other way round, "mixed" when one is better and the
+    other worse, else "no clear difference".
     """
-    buckets = list(dict.fromkeys(s["bucket"] for s in summary if s["bucket"] != "all"))
-    per = [difference(_cell(summary, with_edges, b)["psnr"], _cell(summary, without, b)["psnr"], "psnr", margin_db)
-           for b in buckets]
-    a, b = _cell(summary, with_edges, "all"), _cell(summary, without, "all")
-    p = difference(a["psnr"], b["psnr"], "psnr", margin_db)
-    s = difference(a["ssim"], b["ssim"], "ssim", margin_ssim)
-    overall = "edges help" if p == s == "better" else "edges hurt" if p == s == "worse" else "no clear difference"
-    return (f"{with_edges} vs {without}: PSNR better by > {margin_db:g} dB in {per.count('better')}/{len(per)} buckets, "
-            f"worse in {per.count('worse')}/{len(per)}; overall PSNR {p}, SSIM {s} (margin {margin_ssim:g}) -> {overall}")
+    psnr = compare(rows, with_edges, without, "psnr", seed)
+    ssim = compare(rows, with_edges, without, "ssim", seed)
+    per = [c.verdict for b, c in psnr.items() if b != "all"]
+    p, s = psnr["all"].verdict, ssim["all"].verdict
+    verdicts = {p, s}
+    if verdicts == {"better", "worse"}:
+        overall = "mixed"
+    elif "better" in verdicts:
+        overall = "edges help"
+    elif "worse" in verdicts:
+        overall = "edges hurt"
+    else:
+        overall = "no clear difference"
+    return (f"{with_edges} vs {without}: PSNR {format_comparison(psnr['all'], 'dB')}, SSIM "
+            f"{format_comparison(ssim['all'], '', 3)}; PSNR better in {per.count('better')}/{len(per)} buckets, "
+            f"worse in {per.count('worse')}/{len(per)} -> {overall}")
 
 
-def sweep_verdict(sweep: Sequence[Mapping[str, Any]], train_sigma: float = 2.0,
-                  margin_db: float = MARGINS["psnr"], margin_ssim: float = MARGINS["ssim"]) -> list[str]:
-    """Verdict lines for a :func:`sigma_sweep`: does density fall with sigma; where is quality best; is the
-    optimum inside the range (the paper: too many and too few edges both hurt) or no clear effect at all.
-    PSNR decides the shape; the SSIM line says whether SSIM varies beyond ``margin_ssim``."""
+def _name(row: Mapping[str, Any]) -> str:
+    return f"sigma {row['sigma']:g}"
+
+
+def sweep_verdict(sweep: Sequence[Mapping[str, Any]], train_sigma: float = 2.0, seed: int = 0) -> list[str]:
+    """Verdict lines for a :func:`sigma_sweep` (its rows keep their per-sample ``samples``): does density fall with
+    sigma; which sigmas are as good as the best (their paired interval against the best contains 0); and the shape.
+
+    The shape is "an optimum inside the range" only when the best sigma is inside and both ends are clearly worse
+    (the paper: too many and too few edges both hurt); "best at the dense / sparse end" when the best is an end and
+    the other end is clearly worse; "no clear effect" when no sigma is clearly worse than the best; otherwise
+    "inconclusive" (e.g. a peak inside the range with an end that is not clearly below it).
+    """
     if len(sweep) < 2:
         raise UsageError("sweep_verdict: a sweep needs at least two sigmas")
     rows = sorted(sweep, key=lambda r: r["sigma"])
+    samples = [x for r in rows for x in _per_sample(r.get("samples", ()), "sweep_verdict")]
+    if not samples:
+        raise UsageError("sweep_verdict: the sweep rows hold no 'samples' (use sigma_sweep's rows)")
     densities = [r["density"] for r in rows]
     falling = all(b < a for a, b in zip(densities, densities[1:]))
     lines = [f"edge density falls as sigma grows: {'yes' if falling else 'NO'} "
              f"({densities[0]:.1%} at sigma {rows[0]['sigma']:g} -> {densities[-1]:.1%} at sigma {rows[-1]['sigma']:g})"]
-    best_ssim = max(rows, key=lambda r: r["ssim"])
-    ssim_spread = best_ssim["ssim"] - min(r["ssim"] for r in rows)
-    lines.append(f"SSIM spread over the sweep {ssim_spread:.3f} "
-                 + (f"(within the {margin_ssim:g} margin: no clear effect on SSIM)" if ssim_spread <= margin_ssim
-                    else f"(beyond the {margin_ssim:g} margin; best SSIM at sigma {best_ssim['sigma']:g})"))
-    best = max(rows, key=lambda r: r["psnr"])
-    worst = min(rows, key=lambda r: r["psnr"])
-    spread = best["psnr"] - worst["psnr"]
-    if spread <= margin_db:
-        lines.append(f"in-hole PSNR spread over the sweep {spread:.1f} dB, within the {margin_db:g} dB margin -> "
-                     "no clear effect of the edge density")
-        return lines
-    # Within the margin of the best: the sigmas that are as good as the best.
-    good = [r["sigma"] for r in rows if best["psnr"] - r["psnr"] <= margin_db]
-    ends = {rows[0]["sigma"], rows[-1]["sigma"]}
-    interior = not (set(good) & ends)
-    lines.append(f"best in-hole PSNR at sigma {best['sigma']:g}; within {margin_db:g} dB of it: sigma "
-                 f"{', '.join(f'{s:g}' for s in good)}; worst at sigma {worst['sigma']:g} ({spread:.1f} dB lower)")
-    if interior:
+    for metric in ("ssim", "psnr"):
+        unit = "dB" if metric == "psnr" else ""
+        best = max(rows, key=lambda r: r[metric])
+        worst = min(rows, key=lambda r: r[metric])
+        found = {r["sigma"]: compare(samples, _name(best), _name(r), metric, seed)["all"] for r in rows if r is not best}
+        good = [r["sigma"] for r in rows if r is best or found[r["sigma"]].verdict == "no clear difference"]
+        lines.append(f"{metric.upper()}: best at sigma {best['sigma']:g}; no clear difference from it: sigma "
+                     f"{', '.join(f'{g:g}' for g in good)}; best - worst (sigma {worst['sigma']:g}) "
+                     f"{format_comparison(found[worst['sigma']], unit, _DIGITS[metric])}" if worst is not best else
+                     f"{metric.upper()}: all sigmas score the same")
+    ends = (rows[0]["sigma"], rows[-1]["sigma"])
+    if len(good) == len(rows):
+        shape = "no clear effect of the edge density (no sigma is clearly below the best)"
+    elif best["sigma"] not in ends and not set(ends) & set(good):
         shape = "an optimum inside the range: too many and too few edges both hurt (as in the paper)"
-    elif rows[0]["sigma"] in good and rows[-1]["sigma"] not in good:
+    elif best["sigma"] == ends[0] and ends[1] not in good:
         shape = "best at the dense end: more edges help here, too few hurt (the paper also saw too many hurt)"
-    elif rows[-1]["sigma"] in good and rows[0]["sigma"] not in good:
+    elif best["sigma"] == ends[1] and ends[0] not in good:
         shape = "best at the sparse end: fewer edges help here, too many hurt (the paper also saw too few hurt)"
     else:
-        shape = "both ends within the margin of the best: no clear optimum"
-    lines.append(f"shape: {shape}")
+        end = ", ".join(f"sigma {e:g}" for e in ends if e in good and e != best["sigma"])
+        shape = (f"inconclusive: best at sigma {best['sigma']:g}, but {end} is not clearly below it: these samples "
+                 "cannot tell whether an optimum lies inside the range")
+    lines.append(f"shape (PSNR): {shape}")
     lines.append(f"the training sigma {train_sigma:g} is "
-                 f"{'among the best' if train_sigma in good else 'NOT among the best'}")
+                 f"{'among the best' if train_sigma in good else 'NOT among the best'} in PSNR")
     return lines
 
 
-def detector_verdict(rows: Sequence[Mapping[str, Any]], reference: str = "canny",
-                     margin_db: float = MARGINS["psnr"]) -> list[str]:
-    """Verdict lines for :func:`compare_detectors`: each detector against ``reference`` (the training
-    detector) on in-hole PSNR, with ``margin_db``, and its edge density relative to the reference's."""
+def detector_verdict(rows: Sequence[Mapping[str, Any]], reference: str = "canny", seed: int = 0) -> list[str]:
+    """Verdict lines for :func:`compare_detectors` (its rows keep their per-sample ``samples``): each detector
+    against ``reference`` (the training detector) on in-hole PSNR by the paired bootstrap rule, and its edge
+    density relative to the reference's."""
     by = {r["detector"]: r for r in rows}
     if reference not in by:
         raise UsageError(f"detector_verdict: no {reference!r} row among {', '.join(by)}")
+    samples = [x for r in rows for x in _per_sample(r.get("samples", ()), "detector_verdict")]
     ref = by[reference]
     lines = []
     for name, r in by.items():
         if name == reference:
             continue
-        d = difference(r["psnr"], ref["psnr"], "psnr", margin_db)
-        word = {"better": "BETTER than", "worse": "worse than", "same": "within the margin of"}[d]
+        c = compare(samples, name, reference, "psnr", seed)["all"]
         ratio = r["density"] / ref["density"] if ref["density"] else float("inf")
-        lines.append(f"{name}: {word} {reference} (margin {margin_db:g} dB); edges x{ratio:.1f} {reference}'s density")
+        lines.append(f"{name} - {reference}: PSNR {format_comparison(c, 'dB')}; edges x{ratio:.1f} {reference}'s density")
     return lines
 
 
@@ -379,7 +401,7 @@ def plot_sigma_sweep(sweep: Sequence[Mapping[str, Any]], train_sigma: float = 2.
                      min_span_db: float = 2.0, min_span_ssim: float = 0.05):
     """One figure: edge density (left axis) and in-hole PSNR and SSIM (right axes) against sigma; the
     training sigma marked. The PSNR and SSIM axes span at least ``min_span_db`` / ``min_span_ssim``, so that a
-    difference within the verdicts' margins does not fill the plot. Returns the figure."""
+    difference of a few hundredths does not fill the plot. Returns the figure."""
     import matplotlib.pyplot as plt
 
     def at_least(ax: Any, values: list[float], span: float) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edgeconnect_lib.ablations import (DETECTORS, compare_detectors, detector, detector_verdict, difference,
+from edgeconnect_lib.ablations import (DETECTORS, compare_detectors, detector, detector_verdict,
                                        edge_ablation, edge_method, edges_verdict, hole_change, log_edges,
                                        mean_edge_density, sigma_sweep, sobel_edges, sweep_verdict,
                                        unavailable_detectors)
@@ -142,7 +142,8 @@ def test_sigma_sweep_structure_and_density_falls_with_sigma(tiny_ec, eval_set):
     sweep = sigma_sweep(tiny_ec, eval_set, [1, 2, 3])
     assert [r["sigma"] for r in sweep] == [1.0, 2.0, 3.0]
     for r in sweep:
-        assert set(r) == {"sigma", "density", "n", "psnr", "ssim", "l1", "buckets"}
+        assert set(r) == {"sigma", "density", "n", "psnr", "ssim", "l1", "buckets", "samples"}
+        assert len(r["samples"]) == len(eval_set) and {x["method"] for x in r["samples"]} == {f"sigma {r['sigma']:g}"}
         assert r["n"] == len(eval_set) and np.isfinite(r["psnr"]) and 0 < r["ssim"] <= 1
         assert [b["bucket"] for b in r["buckets"]] == ["10-20%", "20-30%", "30-40%", "40-50%", "50-60%"]
     densities = [r["density"] for r in sweep]
@@ -171,46 +172,69 @@ def test_compare_detectors_and_edge_ablation_agree(tiny_ec, eval_set):
 # ----------------------------------------------------------------------------------------------------------
 # Verdicts
 # ----------------------------------------------------------------------------------------------------------
-def _summary(psnr_a, psnr_b, ssim_a=0.5, ssim_b=0.5):
+def _samples(method, psnrs, ssims=None, seed=0):
+    """Per-sample rows as evaluate() writes them: 10 photos x 2 buckets."""
     rows = []
-    for method, p, s in (("a", psnr_a, ssim_a), ("b", psnr_b, ssim_b)):
-        rows += [{"method": method, "bucket": b, "psnr": p, "ssim": s, "l1": 0.1, "k": 0}
-                 for b in ("10-20%", "20-30%")]
-    return summarize([dict(r, photo="p", hole_ratio=0.15) for r in rows])
+    for i, p in enumerate(psnrs):
+        rows.append({"method": method, "photo": f"p{i % 10}", "bucket": ("10-20%", "20-30%")[i // 10], "k": 0,
+                     "hole_ratio": 0.15, "psnr": float(p), "ssim": float(0.5 if ssims is None else ssims[i]), "l1": 0.1})
+    return rows
 
 
-def test_difference_and_edges_verdict_use_the_margin():
-    assert difference(20.6, 20.0) == "better" and difference(20.4, 20.0) == "same" and difference(19.0, 20.0) == "worse"
-    assert difference(0.10, 0.12, "l1") == "better"
-    assert edges_verdict(_summary(21.0, 20.0, 0.6, 0.5), "a", "b").endswith("-> edges help")
-    assert edges_verdict(_summary(20.2, 20.0, 0.6, 0.5), "a", "b").endswith("-> no clear difference")
-    assert edges_verdict(_summary(19.0, 20.0, 0.4, 0.5), "a", "b").endswith("-> edges hurt")
-    assert "2/2 buckets" in edges_verdict(_summary(21.0, 20.0, 0.6, 0.5), "a", "b")
+NOISE = np.random.default_rng(0).normal(0, 0.3, 20)  # the spread of per-sample scores around a method's mean
 
 
-def _sweep(psnrs, densities=None):
+def test_edges_verdict_follows_the_bootstrap_rule():
+    base = _samples("b", 20 + NOISE)
+    help_ = _samples("a", 21 + NOISE + np.random.default_rng(1).normal(0, 0.1, 20), 0.6 + np.zeros(20))
+    assert edges_verdict(help_ + base, "a", "b").endswith("-> edges help")
+    assert "2/2 buckets" in edges_verdict(help_ + base, "a", "b") and "[95% CI" in edges_verdict(help_ + base, "a", "b")
+    hurt = _samples("a", 19 + NOISE, 0.4 + np.zeros(20))
+    assert edges_verdict(hurt + base, "a", "b").endswith("-> edges hurt")
+    # the same means as "help" but noise larger than the gap: no clear difference
+    noisy = _samples("a", 20 + np.random.default_rng(2).normal(0, 3, 20))
+    assert edges_verdict(noisy + base, "a", "b").endswith("-> no clear difference")
+    mixed = _samples("a", 21 + NOISE, 0.4 + np.zeros(20))
+    assert edges_verdict(mixed + base, "a", "b").endswith("-> mixed")
+    with pytest.raises(ValueError, match="per-sample rows"):
+        edges_verdict(summarize(help_ + base), "a", "b")
+
+
+def _sweep(psnrs, densities=None, independent=False):
+    # independent=True: each sigma's scores get their own noise (the gaps between sigmas are then uncertain)
     sigmas = [1, 1.5, 2, 2.5, 3, 4][: len(psnrs)]
     densities = densities or [0.1 / s for s in sigmas]
-    return [{"sigma": s, "density": d, "psnr": p, "ssim": 0.5, "l1": 0.1} for s, d, p in zip(sigmas, densities, psnrs)]
+    noise = [np.random.default_rng(10 + i).normal(0, 0.3, 20) if independent else NOISE for i in range(len(sigmas))]
+    return [{"sigma": s, "density": d, "psnr": p, "ssim": 0.5, "l1": 0.1,
+             "samples": _samples(f"sigma {s:g}", p + e)} for s, d, p, e in zip(sigmas, densities, psnrs, noise)]
 
 
 def test_sweep_verdict_reads_the_shape():
     peak = sweep_verdict(_sweep([18, 19, 20, 19.8, 19, 18]))
     assert peak[0].startswith("edge density falls as sigma grows: yes")
-    assert any("optimum inside the range" in line for line in peak) and peak[-1].endswith("among the best")
-    flat = sweep_verdict(_sweep([20, 20.1, 20, 20.2, 20, 20.1]))
-    assert flat[-1].endswith("no clear effect of the edge density")
+    assert any("optimum inside the range" in line for line in peak) and peak[-1].endswith("among the best in PSNR")
+    flat = sweep_verdict(_sweep([20, 20, 20, 20, 20, 20]))
+    assert any("no clear effect of the edge density" in line for line in flat)
     dense = sweep_verdict(_sweep([21, 20, 19, 18, 17, 16]))
-    assert any("dense end" in line for line in dense) and dense[-1].endswith("NOT among the best")
+    assert any("dense end" in line for line in dense) and dense[-1].endswith("NOT among the best in PSNR")
+    # a peak inside the range whose sparse end is not clearly below it (lesson 09's case): inconclusive
+    unsure = sweep_verdict(_sweep([18, 19, 20, 20.4, 20.5, 20.45], independent=True))
+    assert any("inconclusive" in line and "sigma 4" in line for line in unsure)
     assert "NO" in sweep_verdict(_sweep([20, 20], densities=[0.01, 0.02]))[0]
+    with pytest.raises(ValueError, match="samples"):
+        sweep_verdict([{k: v for k, v in r.items() if k != "samples"} for r in _sweep([18, 19, 20])])
 
 
 def test_detector_verdict():
-    rows = [{"detector": "canny", "density": 0.05, "psnr": 20.0}, {"detector": "log", "density": 0.1, "psnr": 21.0},
-            {"detector": "sobel", "density": 0.025, "psnr": 20.1}]
+    rows = [{"detector": "canny", "density": 0.05, "psnr": 20.0, "samples": _samples("canny", 20 + NOISE)},
+            {"detector": "log", "density": 0.1, "psnr": 21.0, "samples": _samples("log", 21 + NOISE)},
+            {"detector": "sobel", "density": 0.025, "psnr": 20.0,
+             "samples": _samples("sobel", 20 + NOISE[::-1])}]
     lines = detector_verdict(rows)
-    assert lines == ["log: BETTER than canny (margin 0.5 dB); edges x2.0 canny's density",
-                     "sobel: within the margin of canny (margin 0.5 dB); edges x0.5 canny's density"]
+    assert lines[0] == "log - canny: PSNR +1.00 dB [95% CI +1.00, +1.00] -> better; edges x2.0 canny's density"
+    assert lines[1].startswith("sobel - canny: PSNR +0.00 dB [95% CI -") and "-> no clear difference" in lines[1]
+    assert lines[1].endswith("edges x0.5 canny's density")
+
 
 
 # ----------------------------------------------------------------------------------------------------------

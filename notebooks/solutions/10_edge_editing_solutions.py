@@ -5,6 +5,19 @@
    photo's Canny edges, as in EdgeConnect.inpaint).
 3. Thick strokes: the stem's outlines as 3-px bands instead of 1-px lines; how much the fill changes.
 4. (With the live editor, by hand: nothing to compute.)
+
+Written answers to the "why" questions.
+
+2. Only the pixels of the line inside the hole reach G_2's map. The map G_2 reads is Eq. 4 of the paper,
+   C_comp = C_gt (1 - M) + C_pred M: outside the hole it is always the Canny map of the known region (the photo is
+   known there, so its own edges are the truth), and the editor composes it the same way (compose_edges). A line
+   drawn outside the hole would contradict the known pixels G_2 also sees, and the known pixels are pasted back
+   over its output anyway.
+3. 1-pixel lines. G_2 was trained only on Canny maps, which non-maximum suppression thins to one pixel: a 3-pixel
+   band is an input unlike any it saw, and it can read it as several parallel edges (a texture), not one contour.
+   Measured at 256 px with the course checkpoint: the bands hold three times the edge pixels in the hole (340 against
+   113) and move the fill by 0.060 on average in the hole (about 15 grey levels), so G_2 does react to them; but a
+   change is not an improvement, and the 1-pixel sketch is the input G_2 knows how to colour.
 """
 from __future__ import annotations
 
