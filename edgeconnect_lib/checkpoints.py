@@ -238,16 +238,25 @@ def readable_checkpoint(folder: str | Path, map_location: str | torch.device = "
 EXPORT_KEYS = ("format", "stage", "iteration", "config", "networks", "network_configs", "torch_version", "extra")
 
 
-def export_weights(src: str | Path, dst: str | Path) -> Path:
+def export_weights(src: str | Path, dst: str | Path, half: bool = False) -> Path:
     """Write the weights-only copy of checkpoint ``src`` (a file, or a run folder's latest) to ``dst``, atomically.
 
     Optimisers, the AMP scaler and the random-number states are dropped (a third of the size, and not needed
     to use or fine-tune the networks; only an exact resume needs them). This is how the course checkpoint in
     ``data/checkpoints/`` was made; the result loads with :func:`load_checkpoint`, ``load_or_train`` and
-    ``EdgeConnect.load``.
+    ``EdgeConnect.load``. ``half=True`` stores the networks' float32 tensors as float16 (half the size again; loading
+    copies them back into the float32 networks, so a weight moves by at most float16's rounding, a relative 2^-11:
+    how the campaign's checkpoints fit the 40 MB of ``data/checkpoints``).
     """
     ckpt = load_checkpoint(src)
-    return atomic_save({k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}, Path(dst))
+    out = {k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}
+    if half:
+        out["networks"] = {name: {key: (value.half() if value.dtype == torch.float32 else value)
+                                  for key, value in state.items()}
+                           for name, state in ckpt["networks"].items()}
+        out.setdefault("extra", {})
+        out["extra"] = {**out["extra"], "stored_as": "float16"}
+    return atomic_save(out, Path(dst))
 
 
 def network_entries(networks: Mapping[str, nn.Module]) -> dict[str, dict[str, Any]]:

@@ -131,6 +131,22 @@ def test_export_weights_keeps_the_networks_and_drops_the_training_state(photos, 
     assert torch.equal(model.G_inpaint.state_dict()["encoder.1.weight"], full["networks"]["G_inpaint"]["encoder.1.weight"])
 
 
+def test_export_weights_in_half_precision_loads_into_float32_networks(photos, tmp_path):
+    from edgeconnect_lib.train import export_weights
+
+    Trainer(tiny("edge", iterations=2, amp="off"), photos, tmp_path / "run", verbose=False).fit()
+    full_file, half_file = export_weights(tmp_path / "run", tmp_path / "w.pt"), export_weights(tmp_path / "run", tmp_path / "h.pt", half=True)
+    assert half_file.stat().st_size < 0.6 * full_file.stat().st_size
+    full, half = load_checkpoint(full_file), load_checkpoint(half_file)
+    assert half["extra"]["stored_as"] == "float16"
+    model = load_or_train(tiny("edge", iterations=2), half_file, photos).model  # loads, does not train
+    for key, value in model.G_edge.state_dict().items():
+        assert value.dtype == torch.float32
+        assert torch.allclose(value, full["networks"]["G_edge"][key], rtol=2**-10, atol=1e-7)
+    resumed = Trainer(tiny("edge", iterations=3, amp="off"), photos, tmp_path / "more", resume=half_file, verbose=False)
+    assert resumed.iteration == 2 and resumed.fit().iteration == 3  # a fine-tune continues from the half file
+
+
 def test_resume_gives_the_same_run(photos, tmp_path):
     cfg = tiny("inpaint", iterations=6, save_every=3, val_every=3, val_images=2)
     Trainer(cfg, photos, tmp_path / "a", verbose=False).fit()
