@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import InputError, UsageError
+from .fileio import write_png
 
 __all__ = [
     "HOLE_BUCKETS",
@@ -557,7 +558,8 @@ def _load_binary_map(path: str | Path, size, what: str, meaning: str, hint: str)
 
 
 def save_mask(mask: np.ndarray, path: str | Path) -> Path:
-    """Write ``mask`` (True / non-zero = hole) as a lossless 8-bit PNG: 0 = known, 255 = hole."""
+    """Write ``mask`` (True / non-zero = hole) as a lossless 8-bit PNG, atomically (:func:`~edgeconnect_lib.fileio.write_png`):
+    0 = known, 255 = hole."""
     path = Path(path)
     mask = np.asarray(mask)
     if mask.ndim != 2:
@@ -565,8 +567,7 @@ def save_mask(mask: np.ndarray, path: str | Path) -> Path:
     if path.suffix.lower() != ".png":
         raise UsageError(f"save_mask: {path} should end in .png ({_SAVE_HINT})")
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray((mask != 0).astype(np.uint8) * 255).save(path, optimize=True)
-    return path
+    return write_png((mask != 0).astype(np.uint8) * 255, path, "mask")  # atomic: the one image writer
 
 
 # ----------------------------------------------------------------------------------------------
