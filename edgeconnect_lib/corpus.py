@@ -61,6 +61,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import settings
+from .fileio import atomic_write
 
 __all__ = [
     "MANIFEST_COLUMNS",
@@ -585,9 +586,8 @@ def build_photos(
                 photo = prepare_photo(data)
             except (UnidentifiedImageError, OSError) as exc:
                 raise CorpusError(f"{e.path} in {e.package} is not a readable image ({exc})") from None
-            tmp = out_dir / f".{e.name}.tmp"
-            photo.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
-            os.replace(tmp, out_dir / e.name)
+            atomic_write(out_dir / e.name,
+                         lambda f, photo=photo: photo.save(f, format="JPEG", quality=JPEG_QUALITY, subsampling=0))
         counts[key] = len(group)
         log(f"{key[1]} {key[2]} ({key[0]}): {_plural(len(group), 'photo')} from {archive.name} "
             f"({archive.stat().st_size / 2**20:.1f} MB)")

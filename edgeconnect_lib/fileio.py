@@ -97,8 +97,12 @@ def describe_os_error(err: OSError) -> str:
 # ----------------------------------------------------------------------------------------------------------
 # Atomic writes
 # ----------------------------------------------------------------------------------------------------------
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None],
+                 check: Callable[[Path], None] | None = None) -> Path:
     """Write a file with ``write(f)`` so that ``path`` is always either the old file or the complete new one.
+
+    ``check(tmp)``, when given, looks at the complete temporary file before it replaces ``path`` (a hash, a test
+    load) and raises to refuse it: the temporary file is then removed and ``path`` stays as it was.
 
     Write to a temporary file in the same folder, flush and ``fsync`` it, ``os.replace`` it over ``path``
     (atomic on POSIX and Windows), then ``fsync`` the folder so the rename itself survives a power cut.
@@ -123,6 +127,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        if check is not None:
+            check(Path(tmp))
         os.replace(tmp, path)
         tmp = None
     except (OSError, RuntimeError) as err:

@@ -550,24 +550,21 @@ def extract_authors_zip(
             folder.mkdir(parents=True, exist_ok=True)
             sums = _read_sums(folder)
             for base, info in sorted(members[dataset].items(), key=lambda item: list(_KIND_BY_NAME).index(item[0])):
-                fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".tmp")
+                verified: dict[str, str] = {}
+
+                def check(tmp: Path, base: str = base, info: zipfile.ZipInfo = info) -> None:
+                    # the extracted file must load into the paper's network before it takes the final name
+                    verified["how"] = _verify_checkpoint(tmp, _KIND_BY_NAME[base],
+                                                         f"{info.filename} in {Path(label).name}")
+                    verified["sha256"] = sha256_file(tmp)
+
                 try:
-                    with os.fdopen(fd, "wb") as f, archive.open(info) as src:
-                        shutil.copyfileobj(src, f, _CHUNK)
-                        f.flush()
-                        os.fsync(f.fileno())
-                    how = _verify_checkpoint(Path(tmp), _KIND_BY_NAME[base], f"{info.filename} in {Path(label).name}")
-                    sums[base] = sha256_file(tmp)
-                    os.chmod(tmp, new_file_mode())
-                    os.replace(tmp, folder / base)
-                    tmp = None
+                    with archive.open(info) as src:
+                        atomic_write(folder / base, lambda f: shutil.copyfileobj(src, f, _CHUNK), check=check)
                 except zipfile.BadZipFile as err:
                     raise DownloadError(f"{label}: {info.filename} is damaged ({err}); run the command again") \
                         from err
-                finally:
-                    if tmp is not None:
-                        with suppress_os_errors():
-                            os.unlink(tmp)
+                how, sums[base] = verified["how"], verified["sha256"]
                 fetched.append(Fetched(dataset, folder / base, how, True))
             _write_text(folder / _SUMS, "".join(f"{sums[n]}  {n}\n" for n in _KIND_BY_NAME if n in sums))
         return fetched

@@ -26,8 +26,8 @@ LIBRARY = edgeconnect_lib.__name__
 LAYERS: dict[str, int] = {
     "errors": -1, "settings": -1,
     "__init__": 0, "options": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
-    "fileio": 1, "edges": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "corpus": 1,
-    "masks": 2, "networks": 2, "losses": 2, "metrics": 2, "precision": 2, "baselines": 2, "compilation": 2,
+    "fileio": 1, "edges": 1, "vgg": 1, "blending": 1, "bootstrap": 1,
+    "masks": 2, "corpus": 2, "networks": 2, "losses": 2, "metrics": 2, "precision": 2, "baselines": 2, "compilation": 2,
     "data": 3, "config": 3, "authors_format": 3,
     "checkpoints": 4, "weights": 4, "cli_files": 4,
     "runs": 5, "pipeline": 5,
