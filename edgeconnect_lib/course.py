@@ -6,6 +6,12 @@
 ``python -m edgeconnect_lib.course refresh notebooks/01_canny_edge_labels.ipynb``
     re-executes a lesson in place with its default parameters, keeping clean
     metadata, so that nbval can check the stored outputs.
+
+The kernel each lesson runs in talks to this process over ZeroMQ. Over plain TCP, ipykernel (>= 7) prints a
+warning to the terminal at every start ("Kernel is running over TCP without encryption"), one per lesson;
+:func:`kernel_config` starts it with CurveZMQ keys instead (jupyter_client's ``transport_encryption``, when
+pyzmq has Curve and the kernelspec declares it), else over local IPC sockets, so that ``make course`` prints
+one line per lesson.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-__all__ = ["LessonRun", "list_lessons", "run_course", "refresh_notebook", "main"]
+__all__ = ["LessonRun", "list_lessons", "run_course", "refresh_notebook", "kernel_config", "main"]
 
 KERNEL = "python3"
 
@@ -36,6 +42,35 @@ class LessonRun:
         status = "ok" if self.ok else "FAILED"
         tail = f"  {self.error}" if self.error else ""
         return f"{self.name:<40s} {status:<7s} {self.seconds:7.1f} s{tail}"
+
+
+def kernel_config(kernel_name: str = KERNEL) -> Any:
+    """The kernel manager's settings for a lesson's kernel: an encrypted or local transport, not plain TCP.
+
+    CurveZMQ keys provisioned by the kernel manager (``transport_encryption = "auto"``) when pyzmq is built with
+    Curve and the kernelspec lists ``"curve"`` in ``metadata.supported_encryption`` (ipykernel >= 7 does);
+    otherwise IPC sockets (files in Jupyter's runtime folder) on POSIX systems; otherwise plain TCP, as before.
+    Returns a :class:`traitlets.config.Config` for papermill / nbclient (their ``config`` argument).
+    """
+    import os
+
+    import zmq
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    from traitlets.config import Config
+
+    cfg = Config()
+    try:
+        metadata = KernelSpecManager().get_kernel_spec(kernel_name).metadata or {}
+    except NoSuchKernel:
+        metadata = {}
+    declared = metadata.get("supported_encryption") or ()
+    declared = {declared.lower()} if isinstance(declared, str) else {str(d).lower() for d in declared}
+    if zmq.has("curve") and "curve" in declared and KernelManager.class_traits().get("transport_encryption"):
+        cfg.KernelManager.transport_encryption = "auto"
+    elif os.name == "posix":
+        cfg.KernelManager.transport = "ipc"
+    return cfg
 
 
 def notebooks_dir() -> Path:
@@ -72,13 +107,14 @@ def run_course(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     runs = []
+    config = kernel_config()
     for nb in list_lessons(folder, only):
         dst = out_dir / nb.name
         t0 = time.perf_counter()
         try:
             pm.execute_notebook(
                 str(nb), str(dst), parameters=parameters or {}, kernel_name=KERNEL,
-                cwd=str(nb.parent), progress_bar=False, execution_timeout=cell_timeout,
+                cwd=str(nb.parent), progress_bar=False, execution_timeout=cell_timeout, config=config,
             )
             run = LessonRun(nb.stem, True, time.perf_counter() - t0, dst)
         except Exception as err:  # noqa: BLE001 - report every failure, keep going
@@ -110,7 +146,8 @@ def refresh_notebook(path: Path, timeout: int = 1800) -> float:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": KERNEL}
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, resources={"metadata": {"path": str(path.parent)}},
+                   config=kernel_config()).execute()
     seconds = time.perf_counter() - t0
     _clean_metadata(nb)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]

@@ -42,7 +42,7 @@ LAYERS: dict[str, int] = {
 SUBPACKAGE_LAYERS: dict[str, dict[str, int]] = {
     "ingan": {
         "config": 0, "geometry": 0, "metrics": 0,
-        "photo": 1, "networks": 1, "gpnn": 1,
+        "photo": 1, "networks": 1, "gpnn": 1, "figures": 1,
         "losses": 2, "inference": 2,
         "trainer": 3,
         "cli": 4,

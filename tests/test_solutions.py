@@ -33,6 +33,8 @@ def test_lesson_00_solutions(capsys):
         assert r["bucket"][0] < r["hole"] <= r["bucket"][1], "each hole lies in its bucket"
         assert all(5 < r[m] < 60 for m in ("ours", "telea", "mean")), "in-hole PSNR of an 8-bit-like image"
     assert abs(answers["gap"] - sum(r["ours"] - r["telea"] for r in rows) / len(rows)) < 1e-9
+    c = answers["vs_telea"]
+    assert abs(c.mean - answers["gap"]) < 1e-9 and c.low <= c.mean <= c.high and c.n == len(rows)
     assert set(answers["preview"]) == {"ours", "telea", "mean"} and len(answers["above_mean"]) == 6
     sides = sorted(answers["times"])
     assert sides == [32, 64, 128] and answers["times"][128] > answers["times"][32] > 0, "16x the pixels take longer"
@@ -135,3 +137,37 @@ def test_lesson_07_solutions(capsys):
     assert min(stored["shape"][:2]) > 256 and all(5 < stored[k] < 60 for k in ("full", "via 64 px"))
     assert 0 <= stored["edge share full"] <= 1 and answers["paper_files"] == ["edge.pt", "inpaint.pt"]
     assert "exercise 5" in capsys.readouterr().out
+
+
+# The "why" exercises of lessons 00-06 and 11 get a written answer in their solutions file's docstring (issue 21).
+WHY_LESSONS = {"00_course_map": "00_course_map_solutions", "01_canny_edge_labels": "01_canny_edge_labels_solutions",
+               "02_masks": "02_masks_solutions", "03_networks_and_spectral_norm": "03_networks_and_spectral_norm_solutions",
+               "04_loss_terms": "04_loss_terms_solutions", "05_train_edge_model": "05_train_edge_model_solutions",
+               "06_train_inpaint_model": "06_train_inpaint_model_solutions", "11_ingan_retargeting": "11_ingan_solutions"}
+
+
+def _numbered(text: str, stop: str) -> dict[str, str]:
+    import re
+
+    return dict(re.findall(rf"^(\d+)\. (.*?)(?=^\d+\. |^{stop}|\Z)", text, re.M | re.S))
+
+
+def test_why_exercises_have_written_answers():
+    import ast
+    import re
+
+    import nbformat
+
+    checked = 0
+    for lesson, solutions in WHY_LESSONS.items():
+        nb = nbformat.read(SOLUTIONS.parent / f"{lesson}.ipynb", as_version=4)
+        text = next(c.source for c in nb.cells if c.cell_type == "markdown" and "## Exercises" in c.source)
+        exercises = _numbered(text.split("## Exercises", 1)[1], "Solutions:")
+        assert exercises, f"{lesson}: no numbered exercises found"
+        doc = ast.get_docstring(ast.parse((SOLUTIONS / f"{solutions}.py").read_text()))
+        answers = _numbered(doc, "``")
+        for n, exercise in exercises.items():
+            if re.search(r"\bwhy\b|what does that say", exercise, re.I):
+                checked += 1
+                assert len(answers.get(n, "").split()) >= 25, f"{lesson} exercise {n} asks why: write the answer"
+    assert checked >= 6
