@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import UsageError
+
 __all__ = ["pixel_scale_grid"]
 
 
@@ -20,7 +22,7 @@ def _shape(image: np.ndarray | None, where: str) -> tuple[int, int]:
         return 0, 0
     shape = np.shape(image)
     if len(shape) not in (2, 3) or (len(shape) == 3 and shape[2] not in (1, 3, 4)) or min(shape[:2]) < 1:
-        raise ValueError(f"pixel_scale_grid: {where} must be an H x W (x 3) image, got shape {shape}")
+        raise UsageError(f"pixel_scale_grid: {where} must be an H x W (x 3) image, got shape {shape}")
     return int(shape[0]), int(shape[1])
 
 
@@ -38,12 +40,12 @@ def pixel_scale_grid(rows: Sequence[Sequence[np.ndarray | None]], col_titles: Se
 
     grid = [list(r) for r in rows]
     if not grid or not all(grid) or len({len(r) for r in grid}) != 1:
-        raise ValueError("pixel_scale_grid: rows must be a non-empty list of equally long, non-empty rows")
+        raise UsageError("pixel_scale_grid: rows must be a non-empty list of equally long, non-empty rows")
     if scale <= 0 or gap < 0 or dpi <= 0:
-        raise ValueError(f"pixel_scale_grid: need scale > 0, gap >= 0, dpi > 0 (got {scale}, {gap}, {dpi})")
+        raise UsageError(f"pixel_scale_grid: need scale > 0, gap >= 0, dpi > 0 (got {scale}, {gap}, {dpi})")
     n_cols = len(grid[0])
     if (col_titles and len(col_titles) != n_cols) or (row_titles and len(row_titles) != len(grid)):
-        raise ValueError(f"pixel_scale_grid: {len(col_titles)} column and {len(row_titles)} row titles for a "
+        raise UsageError(f"pixel_scale_grid: {len(col_titles)} column and {len(row_titles)} row titles for a "
                          f"{len(grid)} x {n_cols} grid")
     shapes = [[_shape(img, f"image [{i}][{j}]") for j, img in enumerate(r)] for i, r in enumerate(grid)]
     col_w = [max(shapes[i][j][1] for i in range(len(grid))) * scale for j in range(n_cols)]
