@@ -28,7 +28,16 @@ import warnings
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
 
-from .cli_files import CliError, FileGuard, describe_os_error, error_line, in_cli_terms, parse_overrides, resolve
+from .cli_files import (
+    CliError,
+    FileGuard,
+    add_speed_arguments,
+    describe_os_error,
+    error_line,
+    in_cli_terms,
+    parse_overrides,
+    resolve,
+)
 from .errors import UsageError, is_usage_error
 
 __all__ = ["main", "build_parser", "describe_os_error", "OUTPUT_EXTENSIONS", "CliError"]
@@ -128,10 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip (and list) images whose image, mask or edge map cannot be read or has the wrong size, "
                         "instead of stopping before any result is written with the list of them")
     i.add_argument("--device", default="auto", help="auto | cpu | cuda | mps")
-    i.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
-                   help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, faster: see benchmarks/README.md; fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
-    i.add_argument("--no-compile", action="store_true",
-                   help="never torch.compile the generators (default: compiled on CUDA only, where it pays)")
+    add_speed_arguments(i)
     i.add_argument("--blend", choices=("none", "poisson"), default="none",
                    help="poisson: Poisson-blend G_inpaint's output into the hole (edgeconnect_lib.blending; a "
                         "post-processing step that is not in EdgeConnect, which softens the seam); default none")

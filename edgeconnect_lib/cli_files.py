@@ -56,6 +56,7 @@ __all__ = [
     "describe_os_error",
     "error_line",
     "in_cli_terms",
+    "add_speed_arguments",
     "parse_overrides",
 ]
 
@@ -241,3 +242,17 @@ def parse_overrides(config_type: type, items: Iterable[str],
             raise CliError(f"--set {key}={text} conflicts with an earlier --set {key}: give the setting once")
         values[key] = value
     return values
+
+
+def add_speed_arguments(parser: Any) -> Any:
+    """The networks' precision and compilation options that ``inpaint`` and ``evaluate`` share (``--amp``,
+    ``--no-compile``), added to an ``argparse`` parser; returns it."""
+    from .options import AMP_KINDS
+
+    parser.add_argument("--amp", choices=AMP_KINDS, default="auto",
+                        help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, "
+                             "faster: see benchmarks/README.md; fp32 elsewhere), off (fp32: the figures of the lessons "
+                             "and data/README.md), bf16, fp16 (CUDA)")
+    parser.add_argument("--no-compile", action="store_true",
+                        help="never torch.compile the generators (default: compiled on CUDA only, where it pays)")
+    return parser

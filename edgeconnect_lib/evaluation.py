@@ -41,7 +41,7 @@ import numpy as np
 from . import settings
 from .baselines import check_image_mask, composite_known, mean_fill, ns, telea, uint8_levels
 from .blending import poisson_blend
-from .cli_files import CliError, FileGuard, describe_os_error, error_line, write_text
+from .cli_files import CliError, FileGuard, add_speed_arguments, describe_os_error, error_line, write_text
 from .course_data import course_images, data_dir
 from .data import center_square, list_image_files  # center_square: the evaluation view of InpaintingDataset
 from .edges import canny_edges
@@ -573,10 +573,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "be an input (the checkpoint, a photo, the Inception file); an existing file is "
                              "replaced only when it is a table an earlier evaluate wrote")
     parser.add_argument("--device", default="cpu", help="torch device of the pipeline (default: cpu)")
-    parser.add_argument("--amp", choices=("auto", "off", "bf16", "fp16"), default="auto",
-                        help="precision of the networks: auto (bf16 autocast on a CPU with native bf16 and on CUDA, faster (benchmarks/README.md); fp32 elsewhere), off (fp32: the figures of the lessons and data/README.md), bf16, fp16 (CUDA)")
-    parser.add_argument("--no-compile", action="store_true",
-                        help="never torch.compile the generators (default: compiled on CUDA only, where it pays)")
+    add_speed_arguments(parser)
     parser.add_argument("--inception", type=Path, default=None,
                         help=f"local Inception TorchScript file for FID (default: ${INCEPTION_ENV}; else skipped)")
     return parser
