@@ -52,12 +52,12 @@ import zipfile
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path, PurePosixPath
-from typing import Callable, TextIO
+from typing import Any, BinaryIO, Callable, TextIO
 
 from . import settings
 from .authors_format import AUTHORS_FILES, load_authors_checkpoint
 from .errors import UsageError
-from .fileio import atomic_write, new_file_mode, suppress_os_errors
+from .fileio import atomic_write, suppress_os_errors
 from .vgg import ENV_OFFLINE, ENV_WEIGHTS, VGG19_FILENAME, VGG19_URL, vgg19_hub_cache_path
 
 __all__ = [
@@ -390,35 +390,41 @@ def fetch_file(
                     continue
                 total = response.headers.get("Content-Length")
                 bar = _Progress(entry.filename, int(total) if total and total.isdigit() else None, progress)
-                fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-                h, done = hashlib.sha256(), 0
-                with os.fdopen(fd, "wb") as f:
+                h, done = hashlib.sha256(), [0]
+
+                def stream(f: BinaryIO, response: Any = response, url: str = url) -> None:
+                    # the bytes go to the file and the hash on the way
                     try:
                         while chunk := response.read(_CHUNK):
                             f.write(chunk)
                             h.update(chunk)
-                            done += len(chunk)
-                            bar.update(done)
+                            done[0] += len(chunk)
+                            bar.update(done[0])
                     except (TimeoutError, socket.timeout, ConnectionError, http.client.HTTPException) as err:
-                        raise DownloadError(f"{url}: the download broke off after {done / 1e6:,.1f} MB ({err}); "
+                        raise DownloadError(f"{url}: the download broke off after {done[0] / 1e6:,.1f} MB ({err}); "
                                             "run the command again") from err
-                    f.flush()
-                    os.fsync(f.fileno())
-                bar.finish(done)
-                if bar.total is not None and done != bar.total:
-                    raise DownloadError(f"{url}: got {done:,} bytes of {bar.total:,}; run the command again")
-                digest = h.hexdigest()
-                expected = entry.check(digest)
-                if expected is not None:
-                    raise DownloadError(f"{entry.name}: hash mismatch for {url}: expected SHA-256 {expected}, got "
-                                        f"{digest}; the file was deleted (a corrupt download or a different file)")
-                if not keep:
-                    path, tmp = Path(tmp), None
-                    return path, digest
-                os.chmod(tmp, new_file_mode())
-                os.replace(tmp, dest)
-                tmp = None
-                return dest, digest
+
+                def verify(_tmp: Path, url: str = url) -> None:
+                    # the complete file, before it takes its name: its length and its hash
+                    bar.finish(done[0])
+                    if bar.total is not None and done[0] != bar.total:
+                        raise DownloadError(f"{url}: got {done[0]:,} bytes of {bar.total:,}; run the command again")
+                    expected = entry.check(h.hexdigest())
+                    if expected is not None:
+                        raise DownloadError(f"{entry.name}: hash mismatch for {url}: expected SHA-256 {expected}, got "
+                                            f"{h.hexdigest()}; the file was deleted (a corrupt download or a "
+                                            "different file)")
+
+                if keep:  # fileio.atomic_write: dest is the old file or the complete, verified new one
+                    atomic_write(dest, stream, check=verify)
+                    return dest, h.hexdigest()
+                # not kept (the authors' zip): a scratch file in dest's folder, which the caller deletes
+                fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+                with os.fdopen(fd, "wb") as f:
+                    stream(f)
+                verify(Path(tmp))
+                path, tmp = Path(tmp), None
+                return path, h.hexdigest()
         raise DownloadError(f"{entry.url}: too many confirm pages; {_manual(entry, url, dest)}")
     finally:
         if tmp is not None:
