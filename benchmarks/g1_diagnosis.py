@@ -1,7 +1,7 @@
 """G1 diagnosis on the val photos: in-hole edge density against the truth, and precision / recall / F1 at several
 output thresholds (edge pixels counted exactly), at 128 and 256 px, for each G_edge checkpoint given.
 
-    .venv/bin/python benchmarks/g1_diagnosis.py data/checkpoints/edge.pt data/checkpoints/campaign/edge_corpus_bce.pt
+    .venv/bin/python benchmarks/g1_diagnosis.py data/checkpoints/edge.pt data/checkpoints/campaign/edge_resize_corpus.pt
 
 A quality measurement, not a speed one (data/README.md, "The training campaign on the corpus"); the val photos only,
 with the trainer's fixed val holes (seed 1).

@@ -605,3 +605,19 @@ def test_a_failed_write_becomes_an_oserror_naming_the_file_and_the_cause(tmp_pat
     monkeypatch.undo()
     assert torch.load(tmp_path / "a.pt", weights_only=True)["x"].item() == 1.0
     assert [p.name for p in tmp_path.iterdir()] == ["a.pt"]
+
+
+def test_shipped_checkpoints_fit_the_budget_and_the_campaign_ones_load():
+    """data/checkpoints stays within 40 MB (issue 18), and the training campaign's half-precision checkpoints load
+    into float32 resize-convolution networks that the trainer can continue (data/README.md)."""
+    from edgeconnect_lib.checkpoints import load_checkpoint
+    from edgeconnect_lib.pipeline import network_from_checkpoint
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "checkpoints"
+    total = sum(p.stat().st_size for p in folder.rglob("*.pt"))
+    assert total <= 40 * 2**20, f"data/checkpoints holds {total / 2**20:.1f} MiB, over the 40 MB budget"
+    for name, net in (("edge_resize_corpus.pt", "G_edge"), ("inpaint_resize_corpus.pt", "G_inpaint")):
+        ckpt = load_checkpoint(folder / "campaign" / name)
+        assert ckpt["extra"]["stored_as"] == "float16" and ckpt["config"]["upsample"] == "resize"
+        g = network_from_checkpoint(ckpt, net)
+        assert g.upsample == "resize" and all(p.dtype == torch.float32 for p in g.parameters())
