@@ -41,7 +41,7 @@ from .edges import canny_edges
 from .errors import UsageError
 from .images import rgb_to_gray
 
-__all__ = ["psnr", "ssim", "l1", "mae", "authors_mae", "checkerboard_ratio", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
+__all__ = ["psnr", "psnr_per_image", "ssim", "l1", "mae", "authors_mae", "checkerboard_ratio", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
            "gaussian_window", "psnr_from_mse", "hole_psnr", "hole_l1", "hole_bbox", "hole_bbox_ssim", "hole_edge_f1",
            "MIN_SSIM_SIDE", "EDGE_TOLERANCE"]
 
@@ -101,10 +101,17 @@ def psnr(pred, target, data_range: float = 1.0, reduction: str = "mean", eps: fl
     Identical images would give +inf; the MSE is floored at ``eps`` (120 dB for R = 1).
     """
     p, t = _pair(pred, target)
+    return _reduce(psnr_per_image(p, t, data_range, eps), reduction)
+
+
+def psnr_per_image(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0,
+                   eps: float = 1e-12) -> torch.Tensor:
+    """``(B,)`` PSNR in dB of each image of a batch, unchecked and on the device (no host sync): the formula of
+    :func:`psnr`, for the training step's logs."""
     # MSE = mean (pred - target)^2 over C, H, W
-    mse = ((p - t) ** 2).flatten(1).mean(dim=1)
+    mse = ((pred - target) ** 2).flatten(1).mean(dim=1)
     # PSNR = 10 log10(R^2 / MSE)
-    return _reduce(10.0 * torch.log10(data_range**2 / mse.clamp_min(eps)), reduction)
+    return 10.0 * torch.log10(data_range**2 / mse.clamp_min(eps))
 
 
 def l1(pred, target, reduction: str = "mean"):

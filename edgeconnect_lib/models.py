@@ -48,7 +48,7 @@ from .losses import (
     edge_generator_objective,
     inpaint_generator_objective,
 )
-from .metrics import binary_precision_recall
+from .metrics import binary_precision_recall, psnr_per_image
 from .networks import use_single_output_conv
 from .pipeline import (  # re-exported: lessons and tests import them from here
     EdgeConnect,
@@ -397,9 +397,7 @@ class InpaintModel(_TrainableModel):
         """PSNR (dB) and mean absolute error of the composite, batch means (no host sync)."""
         with torch.no_grad():
             merged = composite(outputs.detach().float(), x.images, x.masks)
-            mse = ((merged - x.images) ** 2).flatten(1).mean(1).clamp_min(1e-12)
-            # PSNR = 10 log10(1 / MSE) per image
-            return {"psnr": (-10.0 * torch.log10(mse)).mean(), "mae": (merged - x.images).abs().mean()}
+            return {"psnr": psnr_per_image(merged, x.images).mean(), "mae": (merged - x.images).abs().mean()}
 
     def train_step(self, batch: Any) -> dict[str, float]:
         """One update of D_inpaint then G_inpaint; returns losses, ``psnr`` and ``mae`` of the composite."""
