@@ -44,7 +44,7 @@ def test_two_process_gloo_run_keeps_ranks_identical(tmp_path, stage):
                          "--iterations", "3", "--device", "cpu", "--set", "perceptual=0", "--set", "style=0"]
     done = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     log = done.stdout + done.stderr
-    assert done.returncode == 0, log[-1500:]
+    assert done.returncode == 0, log[:3000] + "\n[...]\n" + log[-1500:]  # the ranks' own errors come first
     assert "batch 2 x 2" in log  # two processes, each with its own batch
     assert "identical on all 2 ranks: True" in log
     assert log.count("done: ") == 1  # rank 0 alone reports and writes
