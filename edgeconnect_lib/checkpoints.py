@@ -254,8 +254,7 @@ def export_weights(src: str | Path, dst: str | Path, half: bool = False) -> Path
         out["networks"] = {name: {key: (value.half() if value.dtype == torch.float32 else value)
                                   for key, value in state.items()}
                            for name, state in ckpt["networks"].items()}
-        out.setdefault("extra", {})
-        out["extra"] = {**out["extra"], "stored_as": "float16"}
+        out["extra"] = {**out.get("extra", {}), "stored_as": "float16"}
     return atomic_save(out, Path(dst))
 
 
