@@ -1,0 +1,62 @@
+"""Issue 19's table: InGAN, GPNN and bicubic at 2x wider, 2x taller and 0.5x narrower, by coherence and
+completeness (bidirectional similarity, Simakov et al. 2008), for each InGAN checkpoint given.
+
+    .venv/bin/python benchmarks/ingan_table.py data/checkpoints/ingan_plasma_colorful_cups.pt [RUN_OR_CKPT ...]
+
+Each figure is measured at the checkpoint's own photo scale (its ``image_size``). Printed per geometry and method:
+coherence and completeness (x 1000, lower is better), their ratio to bicubic's (the issue asks InGAN's coherence
+<= 0.5x bicubic's), and the course's one rule against bicubic: the paired bootstrap 95% interval of the mean
+per-patch difference (coherence: the output patch at the same position; completeness: the same photo patch),
+"better"/"worse" only when the interval excludes 0. A quality measurement, not a speed one; deterministic (GPNN
+seed 0).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from edgeconnect_lib.bootstrap import format_comparison, paired_bootstrap  # noqa: E402
+from edgeconnect_lib.ingan import InGAN, bicubic_retarget, gpnn_retarget, image_patches, nearest_patches  # noqa: E402
+
+
+def nearest(queries_image: np.ndarray, keys_image: np.ndarray) -> np.ndarray:
+    """Per query patch (7x7 RGB), the mean squared difference to its nearest key patch, x 1000."""
+    distance, _ = nearest_patches(image_patches(queries_image), image_patches(keys_image))
+    return distance.double().numpy() * 1000
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("checkpoints", nargs="+", help="InGAN checkpoint files or run folders")
+    p.add_argument("--threads", type=int, default=2)
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    for path in a.checkpoints:
+        model = InGAN.load(path, device="cpu")
+        x = model.image
+        h, w = x.shape[:2]
+        print(f"\n{path}: photo {w}x{h} px, iteration {model.iteration}")
+        print(f"  G(x; I): coherence {nearest(model.retarget(), x).mean():.2f}e-3 (the reconstruction's floor)")
+        for name, size in (("2x wider", (h, 2 * w)), ("2x taller", (2 * h, w)), ("0.5x narrower", (h, round(w / 2)))):
+            outs = {"InGAN": model.retarget(size), "GPNN": gpnn_retarget(x, size, seed=0),
+                    "bicubic": bicubic_retarget(x, size)}
+            coh = {m: nearest(y, x) for m, y in outs.items()}
+            com = {m: nearest(x, y) for m, y in outs.items()}
+            for m in ("InGAN", "GPNN", "bicubic"):
+                line = (f"  {name:14s} {m:8s} coherence {coh[m].mean():6.2f}e-3 "
+                        f"({coh[m].mean() / coh['bicubic'].mean():.2f}x bicubic)  completeness {com[m].mean():6.2f}e-3 "
+                        f"({com[m].mean() / com['bicubic'].mean():.2f}x)")
+                print(line)
+                if m != "bicubic":
+                    for k, d in (("coherence", coh), ("completeness", com)):
+                        c = paired_bootstrap(d[m], d["bicubic"], higher_is_better=False)
+                        print(f"      {k} vs bicubic: {format_comparison(c, 'e-3')}")
+
+
+if __name__ == "__main__":
+    main()
