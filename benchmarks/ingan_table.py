@@ -13,21 +13,17 @@ seed 0).
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from edgeconnect_lib.bootstrap import format_comparison, paired_bootstrap  # noqa: E402
-from edgeconnect_lib.ingan import InGAN, bicubic_retarget, gpnn_retarget, image_patches, nearest_patches  # noqa: E402
+from edgeconnect_lib.bootstrap import format_comparison, paired_bootstrap
+from edgeconnect_lib.ingan import InGAN, bicubic_retarget, gpnn_retarget, nearest_distances
 
 
 def nearest(queries_image: np.ndarray, keys_image: np.ndarray) -> np.ndarray:
     """Per query patch (7x7 RGB), the mean squared difference to its nearest key patch, x 1000."""
-    distance, _ = nearest_patches(image_patches(queries_image), image_patches(keys_image))
-    return distance.double().numpy() * 1000
+    return nearest_distances(queries_image, keys_image).double().numpy() * 1000
 
 
 def main() -> None:

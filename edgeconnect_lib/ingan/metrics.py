@@ -147,18 +147,26 @@ def _check_pair(output: np.ndarray, source: np.ndarray, patch: int) -> None:
             raise UsageError(f"{name} is {shape[1]}x{shape[0]} px: both sides must be at least the patch, {patch} px")
 
 
-def _mean_nearest_distance(queries_image: np.ndarray, keys_image: np.ndarray, patch: int, max_patches: int,
-                           seed: int, device: str | torch.device) -> float:
-    """Mean over the query image's patches (a seeded random subset of ``max_patches`` when there are more) of
-    the distance to the nearest of all the key image's patches."""
+def nearest_distances(queries_image: np.ndarray, keys_image: np.ndarray, patch: int = 7,
+                      max_patches: int | None = None, seed: int = 0,
+                      device: str | torch.device = "cpu") -> torch.Tensor:
+    """Per query-image patch (all of them, or a seeded random subset of ``max_patches`` when there are more),
+    the distance to the nearest of all the key image's patches (:func:`nearest_patches`): what
+    :func:`coherence` and :func:`completeness` average, and what a paired comparison of two outputs pairs."""
     queries = image_patches(queries_image, patch, device)
     keys = image_patches(keys_image, patch, device)
-    if queries.shape[0] > max_patches:
+    if max_patches is not None and queries.shape[0] > max_patches:
         rng = torch.Generator().manual_seed(int(seed))
         keep = torch.randperm(queries.shape[0], generator=rng)[:max_patches].sort().values
         queries = queries[keep.to(queries.device)]
     distance, _ = nearest_patches(queries, keys)
-    return float(distance.double().mean())
+    return distance
+
+
+def _mean_nearest_distance(queries_image: np.ndarray, keys_image: np.ndarray, patch: int, max_patches: int,
+                           seed: int, device: str | torch.device) -> float:
+    """Mean of :func:`nearest_distances` over at most ``max_patches`` query patches."""
+    return float(nearest_distances(queries_image, keys_image, patch, max_patches, seed, device).double().mean())
 
 
 def coherence(output: np.ndarray, source: np.ndarray, patch: int = 7, max_patches: int = MAX_QUERY_PATCHES,
