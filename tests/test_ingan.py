@@ -163,6 +163,27 @@ def test_identity_transform_reproduces_the_photo_after_training(square_photo):
     assert {"loss_G_adv", "loss_G_cycle", "loss_G_identity", "loss_D"} <= set(result.history[-1])
 
 
+def test_stretch_negatives_teach_the_discriminator_that_a_stretch_is_fake(square_photo):
+    """``stretch_negatives`` (not in the paper): D scores the photo resized to the drawn size as fake; the
+    term is skipped for near-identity sizes and homographies, and logged. Whether it keeps elements' size is
+    measured by benchmarks/ingan_table.py, not here."""
+    trainer = InGANTrainer(_tiny(stretch_negatives=1.0, curriculum_iterations=0), square_photo, verbose=False)
+    plain = InGANTrainer(_tiny(curriculum_iterations=0), square_photo, verbose=False)
+    # the first D step: the same photo, G, D and draws with and without the term; loss_D differs by w * term / 2
+    with_term, without = trainer.step(), plain.step()
+    assert with_term["loss_D_stretch"] > 0 and "loss_D_stretch" not in without
+    assert with_term["loss_D"] - without["loss_D"] == pytest.approx(with_term["loss_D_stretch"] / 2, rel=1e-4)
+    assert with_term["loss_D_real"] == without["loss_D_real"]
+    x = torch.from_numpy(square_photo).permute(2, 0, 1)[None] * 2 - 1
+    noise = lambda t: torch.zeros_like(t)  # noqa: E731
+    weights = scale_weights(trainer.D.num_scales((32, 64)), 0, 1)
+    assert trainer._stretch_negative_loss(x, (32, 33), None, weights, noise) is None     # within 5%: the photo
+    h = homography_from_corners([[-1, -1], [1, -1.1], [1, 1.1], [-1, 1]])
+    assert trainer._stretch_negative_loss(x, (32, 64), h, weights, noise) is None       # a warp: not a stretch
+    assert float(trainer._stretch_negative_loss(x, (32, 64), None, weights, noise)) > 0
+    assert get_ingan_config("cpu").stretch_negatives == 0 == get_ingan_config("paper").stretch_negatives
+
+
 def test_resume_continues_from_the_saved_iteration_exactly(tmp_path, square_photo):
     cfg = _tiny(iterations=16, save_every=8, log_every=4)
     whole = InGANTrainer(cfg, square_photo, tmp_path / "whole", verbose=False)

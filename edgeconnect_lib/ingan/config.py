@@ -36,6 +36,13 @@ class InGANConfig:
     linearly from 1 over ``curriculum_iterations``), and with probability ``homography_probability`` the
     geometry is also warped by a random homography whose corners move by up to ``homography_magnitude``
     (in normalised units, the frame spans [-1, 1]).
+
+    ``stretch_negatives`` (not in the paper; 0 in every preset): the weight of a third discriminator term
+    that scores the photo *resized* to the drawn geometry (bicubic, the stretch) as fake, a negative example
+    in the sense of Sinha et al., "Negative Data Augmentation", ICLR 2021. A uniform stretch satisfies the
+    cycle loss exactly, so without it only the discriminators' own learning pushes ``G`` away from
+    stretching (issue 19's diagnosis); with it, ``D`` is told from the first iteration that an element at
+    another size or aspect is not a patch of the photo.
     """
 
     image_size: int = 64
@@ -61,6 +68,7 @@ class InGANConfig:
     homography_magnitude: float = 0.15
     lambda_cycle: float = 0.1
     lambda_identity: float = 0.1
+    stretch_negatives: float = 0.0
     input_noise: float = 1.0 / 255.0
     seed: int = 0
     device: str = "auto"
@@ -95,7 +103,7 @@ class InGANConfig:
                              "(corner shifts in normalised units; larger folds the frame)")
         for name in ("lr", "disc_lr"):
             finite_number(f"InGANConfig.{name}", getattr(self, name), strict=True)
-        for name in ("lambda_cycle", "lambda_identity", "input_noise", "scale_weights_sigma"):
+        for name in ("lambda_cycle", "lambda_identity", "stretch_negatives", "input_noise", "scale_weights_sigma"):
             finite_number(f"InGANConfig.{name}", getattr(self, name))
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"InGANConfig.seed={self.seed!r}: must be a whole number in 0..2**63-1")

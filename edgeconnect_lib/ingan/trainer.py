@@ -187,6 +187,9 @@ class InGANTrainer:
         loss_D_real = weighted_levels(real_maps, weights_real, lambda m: F.mse_loss(m, torch.ones_like(m)))
         loss_D_fake = weighted_levels(fake_maps, weights_fake, lambda m: F.mse_loss(m, torch.zeros_like(m)))
         loss_D = (loss_D_real + loss_D_fake) / 2   # halved, as losses.discriminator_loss
+        loss_D_stretch = self._stretch_negative_loss(x, size, homography, weights_fake, noise)
+        if loss_D_stretch is not None:
+            loss_D = loss_D + cfg.stretch_negatives * loss_D_stretch / 2
         self.opt_D.zero_grad(set_to_none=True)
         loss_D.backward()
         self.opt_D.step()
@@ -204,10 +207,28 @@ class InGANTrainer:
         self.iteration += 1
         row = {k: float(v.detach()) for k, v in losses.items()}
         row.update(loss_D=float(loss_D.detach()), loss_D_real=float(loss_D_real.detach()), loss_D_fake=float(loss_D_fake.detach()))
+        if cfg.stretch_negatives > 0:
+            # 0 on the iterations that skip the term (near-identity sizes, homographies): what it added to loss_D
+            row["loss_D_stretch"] = 0.0 if loss_D_stretch is None else float(loss_D_stretch.detach())
         bad = [k for k, v in row.items() if not math.isfinite(v)]
         if bad:
             raise TrainingDiverged(bad[0], row[bad[0]], self.iteration, self.last_checkpoint)
         return row
+
+    def _stretch_negative_loss(self, x: torch.Tensor, size: tuple[int, int], homography: torch.Tensor | None,
+                               weights: torch.Tensor, noise) -> torch.Tensor | None:
+        """``sum_k w_k D_k(resize(x, size))^2``: the photo stretched to the drawn size, scored as fake
+        (``stretch_negatives``, not in the paper; see :class:`InGANConfig`). ``None`` when the term is off,
+        for a homography, and for sizes within 5% of the photo's in both directions (there the stretch is
+        nearly the photo itself, a real example)."""
+        if self.cfg.stretch_negatives <= 0 or homography is not None:
+            return None
+        h, w = self.input_size
+        if abs(size[0] / h - 1) < 0.05 and abs(size[1] / w - 1) < 0.05:
+            return None
+        stretched = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
+        maps = self.D(stretched + noise(stretched))
+        return weighted_levels(maps, weights, lambda m: F.mse_loss(m, torch.zeros_like(m)))
 
     # -- files ---------------------------------------------------------------------------------------------
     def _print(self, msg: str) -> None:
