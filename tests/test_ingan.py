@@ -184,6 +184,24 @@ def test_stretch_negatives_teach_the_discriminator_that_a_stretch_is_fake(square
     assert get_ingan_config("cpu").stretch_negatives == 0 == get_ingan_config("paper").stretch_negatives
 
 
+def test_generator_without_skips_paints_any_size_and_its_checkpoint_keeps_the_choice(tmp_path, square_photo):
+    """``generator_skips=False`` (not the official network, issue 19's experiment): no U-net additions, so the
+    output changes when the full-resolution features change only through the bottleneck; saved and reloaded
+    as such, and a resume with skips on is refused."""
+    torch.manual_seed(0)
+    with_skips, without = InGANGenerator(8, 2, 1), InGANGenerator(8, 2, 1, skips=False)
+    without.load_state_dict(with_skips.state_dict())
+    x = torch.rand(1, 3, 32, 40) * 2 - 1
+    assert without(x, (24, 64)).shape == (1, 3, 24, 64)
+    assert not torch.allclose(with_skips(x), without(x))       # same weights: only the skips differ
+    InGANTrainer(_tiny(iterations=4, save_every=4, generator_skips=False), square_photo, tmp_path / "run",
+                 verbose=False).fit()
+    model = InGAN.load(tmp_path / "run")
+    assert model.G.skips is False and model.retarget((32, 64)).shape == (32, 64, 3)
+    with pytest.raises(ValueError, match="generator_skips False -> True"):
+        InGANTrainer(_tiny(iterations=8), None, tmp_path / "run", resume=True, verbose=False)
+
+
 def test_resume_continues_from_the_saved_iteration_exactly(tmp_path, square_photo):
     cfg = _tiny(iterations=16, save_every=8, log_every=4)
     whole = InGANTrainer(cfg, square_photo, tmp_path / "whole", verbose=False)

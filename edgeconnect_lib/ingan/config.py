@@ -49,6 +49,7 @@ class InGANConfig:
     base_channels: int = 16
     downsamples: int = 2
     residual_blocks: int = 2
+    generator_skips: bool = True
     disc_channels: int = 32
     disc_scale_factor: float = 1.4
     disc_min_size: int = 13
@@ -107,6 +108,8 @@ class InGANConfig:
             finite_number(f"InGANConfig.{name}", getattr(self, name))
         if not isinstance(self.seed, (int, np.integer)) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
             raise ConfigError(f"InGANConfig.seed={self.seed!r}: must be a whole number in 0..2**63-1")
+        if not isinstance(self.generator_skips, (bool, np.bool_)):
+            raise ConfigError(f"InGANConfig.generator_skips={self.generator_skips!r}: must be True or False")
         if not isinstance(self.progress, (bool, np.bool_)):
             raise ConfigError(f"InGANConfig.progress={self.progress!r}: must be True or False")
         if not (0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0):

@@ -41,12 +41,16 @@ class InGANGenerator(nn.Module):
     stride-2 convs (channels x2 each) -> ``residual_blocks`` -> up: bilinear upsampling to the size of the
     matching down level, 3x3 conv, plus that level (U-net skip) -> 7x7 conv to RGB, tanh. Sizes need not be
     multiples of anything: each up step returns to the exact size of its skip, so any output ``H x W``
-    (from :data:`MIN_OUTPUT_SIDE` px) comes out as asked.
+    (from :data:`MIN_OUTPUT_SIDE` px) comes out as asked. ``skips=False`` (not the official network) drops the
+    U-net additions, so the output is painted from the bottleneck alone and no resized full-resolution
+    features reach it directly (issue 19's experiment).
     """
 
-    def __init__(self, base_channels: int = 16, downsamples: int = 2, residual_blocks: int = 2) -> None:
+    def __init__(self, base_channels: int = 16, downsamples: int = 2, residual_blocks: int = 2,
+                 skips: bool = True) -> None:
         super().__init__()
         c = base_channels
+        self.skips = bool(skips)
         self.entry = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(3, c, 7), _norm(c), nn.ReLU(True))
         self.transform = GeometricTransform()
         self.downs = nn.ModuleList(
@@ -58,7 +62,8 @@ class InGANGenerator(nn.Module):
             nn.Sequential(nn.Conv2d(c * 2**(i + 1), c * 2**i, 3, padding=1, padding_mode="reflect"),
                           _norm(c * 2**i), nn.ReLU(True)) for i in reversed(range(downsamples)))
         self.exit = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(c, 3, 7), nn.Tanh())
-        self.config = {"base_channels": base_channels, "downsamples": downsamples, "residual_blocks": residual_blocks}
+        self.config = {"base_channels": base_channels, "downsamples": downsamples, "residual_blocks": residual_blocks,
+                       "skips": self.skips}
 
     def forward(self, x: torch.Tensor, size: tuple[int, int] | None = None,
                 homography: torch.Tensor | None = None) -> torch.Tensor:
@@ -77,7 +82,7 @@ class InGANGenerator(nn.Module):
         for up in self.ups:
             skip = skips.pop()
             y = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
-            y = up(y) + skip                                       # back to the skip's exact size
+            y = up(y) + skip if self.skips else up(y)              # back to the skip's exact size
         return self.exit(y)                                        # (B, 3, H, W) in [-1, 1]
 
 

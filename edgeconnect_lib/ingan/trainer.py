@@ -78,7 +78,8 @@ class InGANTrainer:
         self.image = photo                                             # (h, w, 3) in [0, 1]
         self.input_size = tuple(photo.shape[:2])
         seed_everything(cfg.seed)
-        self.G = InGANGenerator(cfg.base_channels, cfg.downsamples, cfg.residual_blocks).to(self.device)
+        self.G = InGANGenerator(cfg.base_channels, cfg.downsamples, cfg.residual_blocks,
+                                cfg.generator_skips).to(self.device)
         self.D = MultiScaleDiscriminator(self.input_size, cfg.disc_channels, cfg.disc_scale_factor, cfg.disc_min_size,
                                          cfg.disc_max_scales, cfg.max_scale).to(self.device)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
@@ -101,8 +102,8 @@ class InGANTrainer:
         if ckpt.get("format") != INGAN_FORMAT:
             raise UsageError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
                              "run folder or file written by 'ingan train'")
-        must = ("base_channels", "downsamples", "residual_blocks", "disc_channels", "image_size", "disc_scale_factor",
-                "disc_min_size", "disc_max_scales", "max_scale")
+        must = ("base_channels", "downsamples", "residual_blocks", "generator_skips", "disc_channels", "image_size",
+                "disc_scale_factor", "disc_min_size", "disc_max_scales", "max_scale")
         old = ckpt.get("config", {})
         diff = [f"{k} {old.get(k)} -> {getattr(self.cfg, k)}" for k in must if k in old and old[k] != getattr(self.cfg, k)]
         if diff:
