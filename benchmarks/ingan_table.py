@@ -9,8 +9,8 @@ coherence and completeness (x 1000, lower is better), their ratio to bicubic's (
 per-patch difference (coherence: the output patch at the same position; completeness: the same photo patch),
 "better"/"worse" only when the interval excludes 0. Last, per geometry, whether InGAN's output is a stretch:
 the distance of its patches to the nearest patch of the bicubic stretch against that to the photo's, with the
-same interval ("closer to the stretch" when it excludes 0 below). A quality measurement, not a speed one; deterministic (GPNN
-seed 0).
+same interval ("closer to the stretch" when it excludes 0 below). A quality measurement, not a speed one;
+deterministic (GPNN seed 0).
 """
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def main() -> None:
                         c = paired_bootstrap(d[m], d["bicubic"], higher_is_better=False)
                         print(f"      {k} vs bicubic: {format_comparison(c, 'e-3')}")
             # is InGAN's output a stretch? its patches' distance to the nearest patch of the bicubic stretch
-            # against the photo's (its coherence): "better" = closer to the stretch than to the photo
+            # against the photo's (its coherence): the interval's "better" means closer to the stretch
             to_stretch = nearest(outs["InGAN"], outs["bicubic"])
             c = paired_bootstrap(to_stretch, coh["InGAN"], higher_is_better=False)
             where = {"better": "closer to the stretch", "worse": "closer to the photo"}.get(c.verdict, c.verdict)

@@ -43,6 +43,9 @@ class InGANConfig:
     cycle loss exactly, so without it only the discriminators' own learning pushes ``G`` away from
     stretching (issue 19's diagnosis); with it, ``D`` is told from the first iteration that an element at
     another size or aspect is not a patch of the photo.
+
+    ``generator_skips`` (default True, the official U-net): False builds the generator without the skip
+    additions (:class:`InGANGenerator`, ``skips=False``; not the official network), issue 19's experiment.
     """
 
     image_size: int = 64

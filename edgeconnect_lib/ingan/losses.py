@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from ..losses import generator_adversarial_loss
 from .geometry import valid_region
@@ -10,6 +11,13 @@ from .networks import InGANGenerator, MultiScaleDiscriminator
 
 def weighted_levels(maps: list[torch.Tensor], weights: torch.Tensor, term) -> torch.Tensor:
     return sum(float(w) * term(m) for w, m in zip(weights, maps))
+
+
+def discriminator_levels(maps: list[torch.Tensor], weights: torch.Tensor, real: bool) -> torch.Tensor:
+    """D's least-squares term over the levels (Eq. 2): ``sum_k w_k (D_k(y) - 1)^2`` for a real ``y``,
+    ``sum_k w_k D_k(y)^2`` for a fake one."""
+    label = 1.0 if real else 0.0
+    return weighted_levels(maps, weights, lambda m: F.mse_loss(m, torch.full_like(m, label)))
 
 
 def ingan_losses(G: InGANGenerator, D: MultiScaleDiscriminator, x: torch.Tensor, fake: torch.Tensor,

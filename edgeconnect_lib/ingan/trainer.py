@@ -18,7 +18,7 @@ from ..utils import describe_device, pick_device, seed_everything
 from .config import MIN_OUTPUT_SIDE, InGANConfig
 from .geometry import homography_from_corners
 from .inference import InGAN
-from .losses import ingan_losses, weighted_levels
+from .losses import discriminator_levels, ingan_losses
 from .networks import InGANGenerator, MultiScaleDiscriminator, scale_weights
 from .photo import image_to_tensor, prepare_image
 
@@ -185,8 +185,8 @@ class InGANTrainer:
         real_maps, fake_maps = D(x + noise(x)), D(fake.detach() + noise(fake))
         # sum_k w_k (D_k(y) - 1)^2 and sum_k w_k D_k(G(x; T))^2; the photo and the output have different
         # sizes, hence different numbers of levels, so the two halves are weighted apart
-        loss_D_real = weighted_levels(real_maps, weights_real, lambda m: F.mse_loss(m, torch.ones_like(m)))
-        loss_D_fake = weighted_levels(fake_maps, weights_fake, lambda m: F.mse_loss(m, torch.zeros_like(m)))
+        loss_D_real = discriminator_levels(real_maps, weights_real, real=True)
+        loss_D_fake = discriminator_levels(fake_maps, weights_fake, real=False)
         loss_D = (loss_D_real + loss_D_fake) / 2   # halved, as losses.discriminator_loss
         loss_D_stretch = self._stretch_negative_loss(x, size, homography, weights_fake, noise)
         if loss_D_stretch is not None:
@@ -228,8 +228,7 @@ class InGANTrainer:
         if abs(size[0] / h - 1) < 0.05 and abs(size[1] / w - 1) < 0.05:
             return None
         stretched = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
-        maps = self.D(stretched + noise(stretched))
-        return weighted_levels(maps, weights, lambda m: F.mse_loss(m, torch.zeros_like(m)))
+        return discriminator_levels(self.D(stretched + noise(stretched)), weights, real=False)
 
     # -- files ---------------------------------------------------------------------------------------------
     def _print(self, msg: str) -> None:
