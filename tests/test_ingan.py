@@ -199,7 +199,25 @@ def test_generator_without_skips_paints_any_size_and_its_checkpoint_keeps_the_ch
     model = InGAN.load(tmp_path / "run")
     assert model.G.skips is False and model.retarget((32, 64)).shape == (32, 64, 3)
     with pytest.raises(ValueError, match="generator_skips False -> True"):
+        InGANTrainer(_tiny(iterations=8, generator_skips=True), None, tmp_path / "run", resume=True, verbose=False)
+    # the cpu preset is issue 19's recipe without the additions; the paper preset keeps the official U-net
+    assert get_ingan_config("cpu").generator_skips is False and get_ingan_config("paper").generator_skips is True
+
+
+def test_a_checkpoint_from_before_the_skips_option_resumes_only_with_skips(tmp_path, square_photo):
+    """Checkpoints written before ``generator_skips`` existed hold no such key; their generator had the skips,
+    so a resume under the new default (no skips) is refused rather than loading U-net weights into another net."""
+    InGANTrainer(_tiny(iterations=4, save_every=4, generator_skips=True), square_photo, tmp_path / "run",
+                 verbose=False).fit()
+    ckpt_path = next((tmp_path / "run" / "checkpoints").glob("*.pt"))
+    ckpt = torch.load(ckpt_path, weights_only=False)
+    del ckpt["config"]["generator_skips"]
+    torch.save(ckpt, ckpt_path)
+    with pytest.raises(ValueError, match="generator_skips True -> False"):
         InGANTrainer(_tiny(iterations=8), None, tmp_path / "run", resume=True, verbose=False)
+    resumed = InGANTrainer(_tiny(iterations=8, generator_skips=True), None, tmp_path / "run", resume=True,
+                           verbose=False)
+    assert resumed.iteration == 4 and resumed.G.skips is True
 
 
 def test_resume_continues_from_the_saved_iteration_exactly(tmp_path, square_photo):

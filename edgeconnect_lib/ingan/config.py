@@ -44,30 +44,38 @@ class InGANConfig:
     stretching (issue 19's diagnosis); with it, ``D`` is told from the first iteration that an element at
     another size or aspect is not a patch of the photo.
 
-    ``generator_skips`` (default True, the official U-net): False builds the generator without the skip
-    additions (:class:`InGANGenerator`, ``skips=False``; not the official network), issue 19's experiment.
+    ``generator_skips`` (False in the ``cpu`` preset, True in ``paper``, the official U-net): False builds the
+    generator without the skip additions (:class:`InGANGenerator`, ``skips=False``; not the official network),
+    so the output is painted from the bottleneck's features alone. Issue 19's measurement (``benchmarks/README.md``,
+    runs L and S, 11,000 iterations at 128 px): with the skips the resized full-resolution features reach the
+    output and the generator converges to a bicubic stretch; without them it beats bicubic's coherence and
+    completeness at 2x wider, 2x taller and 0.5x narrower.
+
+    The defaults are the ``cpu`` preset: a photo of 128 px on its longer side, 11,000 iterations, the budget two
+    laptop cores run in about 45 minutes (the scale range widens over the first 4,000, the scale weights are even
+    and the learning rates decay from 5,500).
     """
 
-    image_size: int = 64
+    image_size: int = 128
     base_channels: int = 16
     downsamples: int = 2
     residual_blocks: int = 2
-    generator_skips: bool = True
+    generator_skips: bool = False
     disc_channels: int = 32
     disc_scale_factor: float = 1.4
     disc_min_size: int = 13
     disc_max_scales: int = 99
     scale_weights_sigma: float = 1.4
-    even_scales_iteration: int = 3000
-    iterations: int = 6000
+    even_scales_iteration: int = 5500
+    iterations: int = 11000
     lr: float = 2e-4
     disc_lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    lr_decay_start: int = 3000
+    lr_decay_start: int = 5500
     min_scale: float = 0.5
     max_scale: float = 2.0
-    curriculum_iterations: int = 2000
+    curriculum_iterations: int = 4000
     homography_probability: float = 0.25
     homography_magnitude: float = 0.15
     lambda_cycle: float = 0.1
@@ -76,7 +84,7 @@ class InGANConfig:
     input_noise: float = 1.0 / 255.0
     seed: int = 0
     device: str = "auto"
-    save_every: int = 500
+    save_every: int = 1000
     keep_last: int = 2
     log_every: int = 25
     progress: bool = True
@@ -91,7 +99,7 @@ class InGANConfig:
             whole_number(f"InGANConfig.{name}", getattr(self, name), minimum=0)
         if self.image_size < 16 or self.image_size > MAX_OUTPUT_SIDE // 2:
             raise ConfigError(f"InGANConfig.image_size={self.image_size}: the photo's longer side must be in "
-                             f"16..{MAX_OUTPUT_SIDE // 2} px (64 trains in minutes on a CPU, 256 is the paper's)")
+                             f"16..{MAX_OUTPUT_SIDE // 2} px (128 is the cpu preset's, 256 the paper's)")
         if self.downsamples > 5:
             raise ConfigError(f"InGANConfig.downsamples={self.downsamples}: at most 5 (the official code uses 3)")
         if not 1.0 < self.disc_scale_factor <= 4.0:
@@ -123,19 +131,20 @@ class InGANConfig:
         return asdict(self)
 
 
-#: Named settings: ``cpu`` learns visibly in minutes on a laptop; ``paper`` follows the official code
-#: (256 px, 64 channels, 3 downs, 6 blocks, lr 5e-5 with linear decay after 20k of 75k iterations, output
-#: scales 0.15-2.25 reached after 10k, scale weights even after 25k, cycle weight 0.1, no identity term).
+#: Named settings: ``cpu`` (the defaults: 128 px, no U-net additions, 11,000 iterations, about 45 minutes on
+#: two laptop cores; issue 19's recipe); ``tiny`` (seconds, for tests); ``paper`` follows the official code
+#: (256 px, 64 channels, 3 downs with skips, 6 blocks, lr 5e-5 with linear decay after 20k of 75k iterations,
+#: output scales 0.15-2.25 reached after 10k, scale weights even after 25k, cycle weight 0.1, no identity term).
 INGAN_PRESETS: dict[str, dict[str, Any]] = {
     "cpu": {},
     "tiny": dict(image_size=32, base_channels=8, downsamples=1, residual_blocks=1, disc_channels=8,
                  iterations=40, even_scales_iteration=20, lr_decay_start=20, curriculum_iterations=20,
                  save_every=20, log_every=5, lr=1e-3, disc_lr=1e-3, lambda_identity=1.0),
-    "paper": dict(image_size=256, base_channels=64, downsamples=3, residual_blocks=6, disc_channels=64,
-                  iterations=75000, lr=5e-5, disc_lr=5e-5, lr_decay_start=20000, min_scale=0.15, max_scale=2.25,
-                  curriculum_iterations=10000, even_scales_iteration=25000, homography_probability=0.0,
-                  homography_magnitude=0.0, lambda_cycle=0.1, lambda_identity=0.0, save_every=5000,
-                  log_every=100),
+    "paper": dict(image_size=256, base_channels=64, downsamples=3, residual_blocks=6, generator_skips=True,
+                  disc_channels=64, iterations=75000, lr=5e-5, disc_lr=5e-5, lr_decay_start=20000, min_scale=0.15,
+                  max_scale=2.25, curriculum_iterations=10000, even_scales_iteration=25000,
+                  homography_probability=0.0, homography_magnitude=0.0, lambda_cycle=0.1, lambda_identity=0.0,
+                  save_every=5000, log_every=100),
 }
 
 

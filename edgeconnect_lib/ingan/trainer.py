@@ -104,7 +104,7 @@ class InGANTrainer:
                              "run folder or file written by 'ingan train'")
         must = ("base_channels", "downsamples", "residual_blocks", "generator_skips", "disc_channels", "image_size",
                 "disc_scale_factor", "disc_min_size", "disc_max_scales", "max_scale")
-        old = ckpt.get("config", {})
+        old = {"generator_skips": True, **ckpt.get("config", {})}  # checkpoints from before the option had skips
         diff = [f"{k} {old.get(k)} -> {getattr(self.cfg, k)}" for k in must if k in old and old[k] != getattr(self.cfg, k)]
         if diff:
             raise UsageError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
