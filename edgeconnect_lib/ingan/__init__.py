@@ -38,7 +38,8 @@ Pieces (each class cites what it follows):
   ``H^-1 q`` for every output position ``q``, in normalised coordinates, so a resize is the identity
   homography at another output size);
 - :class:`InGANGenerator`: 7x7 entry conv -> the transform -> strided down convs -> residual blocks ->
-  up convs with skips to exactly the requested size -> tanh (official code: 3 downs, 6 blocks);
+  up convs with skips to exactly the requested size -> tanh (official code: 3 downs, 6 blocks; the
+  ``cpu`` preset drops the skip additions, ``skips=False``, issue 19's measurement);
 - :class:`MultiScaleDiscriminator`: one small fully convolutional patch discriminator per level of a
   pyramid with factor 1.4 (down to 13 px), coarse scales weighted more early in training;
 - :func:`ingan_losses`: Eq. 1-3 plus ``L_id``, adversarial terms from :mod:`edgeconnect_lib.losses`
