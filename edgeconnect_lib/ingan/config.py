@@ -51,9 +51,9 @@ class InGANConfig:
     output and the generator converges to a bicubic stretch; without them it beats bicubic's coherence and
     completeness at 2x wider, 2x taller and 0.5x narrower.
 
-    The defaults are the ``cpu`` preset: a photo of 128 px on its longer side, 11,000 iterations, the budget two
-    laptop cores run in about 45 minutes (the scale range widens over the first 4,000, the scale weights are even
-    and the learning rates decay from 5,500).
+    The defaults are the ``cpu`` preset: a photo of 128 px on its longer side and 11,000 iterations, about 50-55
+    minutes on two laptop cores (``benchmarks/ingan_step.py``; issue 19 asks 45). The scale range widens over the
+    first 4,000 iterations; the scale weights are even and the learning rates decay from 5,500.
     """
 
     image_size: int = 128
@@ -131,7 +131,7 @@ class InGANConfig:
         return asdict(self)
 
 
-#: Named settings: ``cpu`` (the defaults: 128 px, no U-net additions, 11,000 iterations, about 45 minutes on
+#: Named settings: ``cpu`` (the defaults: 128 px, no U-net additions, 11,000 iterations, about 50-55 minutes on
 #: two laptop cores; issue 19's recipe); ``tiny`` (seconds, for tests); ``paper`` follows the official code
 #: (256 px, 64 channels, 3 downs with skips, 6 blocks, lr 5e-5 with linear decay after 20k of 75k iterations,
 #: output scales 0.15-2.25 reached after 10k, scale weights even after 25k, cycle weight 0.1, no identity term).
