@@ -222,6 +222,18 @@ class _TrainableModel(nn.Module):
             module = self.networks()[name]
             self.run[name] = self._compiled(DDP(module, device_ids=device_ids, **sync))
 
+    def undistribute(self) -> None:
+        """Drop the ``DistributedDataParallel`` wrappers (call before the process group is destroyed).
+
+        A wrapper's reducer holds the process group and its pending work; freed only at interpreter exit, after
+        the group is gone, it can abort the process ("terminate called without an active exception"). Freeing
+        it here, while both exist, makes the shutdown orderly. The trained networks are untouched.
+        """
+        import gc
+
+        self.run = {name: self._compiled(m) for name, m in self.networks().items()}
+        gc.collect()
+
     def set_lr(self, scale: float) -> None:
         """Set every optimiser's lr to its base lr x ``scale`` (the paper's step schedule)."""
         for name, opt in self.optimizers.items():

@@ -654,6 +654,8 @@ class Trainer:
             bar.close()
             if tb is not None:
                 tb.close()
+            if d.enabled:
+                model.undistribute()
             if d.owns_group and dist.is_initialized():
                 dist.barrier()
                 dist.destroy_process_group()

@@ -50,3 +50,28 @@ def test_two_process_gloo_run_keeps_ranks_identical(tmp_path, stage):
     assert log.count("done: ") == 1  # rank 0 alone reports and writes
     assert load_checkpoint(out)["iteration"] == 3
     assert [p.name for p in list_checkpoints(out)] == ["ckpt_00000002.pt", "ckpt_00000003.pt"]
+
+
+def test_undistribute_frees_the_wrappers_before_the_group_is_destroyed(tmp_path):
+    """A DDP wrapper freed only at interpreter exit, after its group, can abort the process (a CI run did)."""
+    import gc
+    import weakref
+
+    from torch.nn.parallel import DistributedDataParallel as DDP
+
+    from edgeconnect_lib.config import get_config
+    from edgeconnect_lib.models import build_model
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        model = build_model(get_config("tiny", stage="joint", perceptual=0, style=0)).setup("cpu")
+        model.distribute()
+        wrappers = [weakref.ref(m) for m in model.run.values()]
+        assert all(isinstance(w(), DDP) for w in wrappers)
+        model.undistribute()
+        gc.collect()
+        assert all(w() is None for w in wrappers)  # freed now, while the group still exists
+        assert set(model.run) == set(model.networks())
+        assert all(model.run[name] is net for name, net in model.networks().items())
+    finally:
+        dist.destroy_process_group()
