@@ -220,6 +220,50 @@ def test_a_checkpoint_from_before_the_skips_option_resumes_only_with_skips(tmp_p
     assert resumed.iteration == 4 and resumed.G.skips is True
 
 
+def test_bf16_step_matches_the_fp32_step_within_bf16_tolerance(square_photo):
+    """``amp="bf16"`` (the ``auto`` choice on a CPU with native bf16, with NHWC memory): the same seed's first
+    iteration gives the fp32 one's losses and output within bf16's rounding, and the weights stay fp32."""
+    trainers = {amp: InGANTrainer(_tiny(amp=amp, iterations=1), square_photo, verbose=False) for amp in ("off", "bf16")}
+    rows = {amp: t.step() for amp, t in trainers.items()}
+    assert trainers["bf16"].channels_last and not trainers["off"].channels_last
+    for key in ("loss_G_adv", "loss_G_cycle", "loss_D"):
+        assert rows["bf16"][key] == pytest.approx(rows["off"][key], rel=0.03), key
+    assert all(p.dtype == torch.float32 for p in trainers["bf16"].G.parameters())
+    x = torch.from_numpy(square_photo).permute(2, 0, 1)[None] * 2 - 1
+    with torch.no_grad():
+        out = {amp: t.G(x, (24, 48)) for amp, t in trainers.items()}  # fp32 inference on both
+        with trainers["bf16"].precision.autocast():
+            half = trainers["bf16"].G(x, (24, 48)).float()
+    assert (out["bf16"] - out["off"]).abs().max() < 0.05           # one step apart: nearly the same weights
+    assert 0 < (half - out["bf16"]).abs().max() < 0.05             # bf16 rounding, no more
+    with pytest.raises(ValueError, match="amp='fp8'"):
+        _tiny(amp="fp8")
+
+
+def test_the_transform_samples_in_fp32_under_autocast():
+    """A bf16 sampling grid would misplace positions by up to half a pixel: the layer samples in fp32."""
+    x = torch.rand(1, 4, 64, 96)
+    h = homography_from_corners([[-1, -1], [1, -0.9], [0.95, 1], [-1, 1]])
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = GeometricTransform()(x.to(torch.bfloat16), (80, 120), h)
+    assert y.dtype == torch.float32
+    reference = GeometricTransform()(x.to(torch.bfloat16).float(), (80, 120), h)
+    assert torch.equal(y, reference)
+
+
+def test_a_checkpoint_from_before_the_amp_option_resumes_in_fp32(tmp_path, square_photo, capsys):
+    """``ingan train --resume`` of a run whose config has no ``amp`` key (trained in fp32) keeps fp32."""
+    InGANTrainer(_tiny(amp="off", iterations=4, save_every=4), square_photo, tmp_path / "run", verbose=False).fit()
+    ckpt_path = next((tmp_path / "run" / "checkpoints").glob("*.pt"))
+    ckpt = torch.load(ckpt_path, weights_only=False)
+    del ckpt["config"]["amp"]
+    torch.save(ckpt, ckpt_path)
+    assert main(["ingan", "train", "--out", str(tmp_path / "run"), "--resume", "--iterations", "6",
+                 "--no-progress"]) == 0
+    assert "precision off" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path / "run")["config"]["amp"] == "off"
+
+
 def test_resume_continues_from_the_saved_iteration_exactly(tmp_path, square_photo):
     cfg = _tiny(iterations=16, save_every=8, log_every=4)
     whole = InGANTrainer(cfg, square_photo, tmp_path / "whole", verbose=False)

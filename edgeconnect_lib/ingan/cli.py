@@ -98,7 +98,8 @@ def _train_config(args, ckpt: dict | None) -> InGANConfig:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise UsageError(f"unknown InGAN setting(s) {unknown}; known: {sorted(known)}")
-        base = {k: v for k, v in ckpt.get("config", {}).items() if k in known}
+        # a checkpoint from before the amp option was trained in fp32: it resumes in fp32
+        base = {"amp": "off", **{k: v for k, v in ckpt.get("config", {}).items() if k in known}}
         return InGANConfig(**{**base, **overrides})  # its own checks raise a ConfigError: a usage error
     return get_ingan_config(args.preset or "cpu", **overrides)
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import ConfigError
-from ..options import finite_number, whole_number
+from ..options import AMP_KINDS, choice, finite_number, whole_number
 from ..checkpoints import INGAN_FORMAT  # noqa: F401  (re-exported: the package's names; the format's home)
 from ..utils import pick_device
 
@@ -51,9 +51,16 @@ class InGANConfig:
     output and the generator converges to a bicubic stretch; without them it beats bicubic's coherence and
     completeness at 2x wider, 2x taller and 0.5x narrower.
 
-    The defaults are the ``cpu`` preset: a photo of 128 px on its longer side and 11,000 iterations, about 50-55
-    minutes on two laptop cores (``benchmarks/ingan_step.py``; issue 19 asks 45). The scale range widens over the
-    first 4,000 iterations; the scale weights are even and the learning rates decay from 5,500.
+    ``amp`` (as :class:`~edgeconnect_lib.config.TrainConfig`'s): ``"auto"`` runs the networks under bf16
+    autocast on a CPU with native bf16 and on CUDA (fp16 with loss scaling where CUDA lacks bf16), fp32
+    elsewhere (:class:`~edgeconnect_lib.precision.Precision`); the weights, the optimisers, the losses, the
+    pyramid's resizing and the geometric transform's sampling stay fp32. ``channels_last``: NHWC memory where
+    it is faster: with autocast (CPU or CUDA) and on CUDA. On the CPU, NHWC alone in fp32 was slower
+    (``benchmarks/ingan_step.py``). A checkpoint from before ``amp`` was trained in fp32 and resumes in fp32.
+
+    The defaults are the ``cpu`` preset: a photo of 128 px on its longer side and 11,000 iterations, projected at
+    about 45 minutes on two laptop cores with native bf16 and about an hour in fp32 (``benchmarks/ingan_step.py``;
+    issue 19 asks 45). The scale range widens over the first 4,000 iterations; the scale weights are even and the learning rates decay from 5,500.
     """
 
     image_size: int = 128
@@ -84,6 +91,8 @@ class InGANConfig:
     input_noise: float = 1.0 / 255.0
     seed: int = 0
     device: str = "auto"
+    amp: str = "auto"
+    channels_last: bool = True
     save_every: int = 1000
     keep_last: int = 2
     log_every: int = 25
@@ -121,6 +130,9 @@ class InGANConfig:
             raise ConfigError(f"InGANConfig.seed={self.seed!r}: must be a whole number in 0..2**63-1")
         if not isinstance(self.generator_skips, (bool, np.bool_)):
             raise ConfigError(f"InGANConfig.generator_skips={self.generator_skips!r}: must be True or False")
+        choice("InGANConfig.amp", self.amp, AMP_KINDS)
+        if not isinstance(self.channels_last, (bool, np.bool_)):
+            raise ConfigError(f"InGANConfig.channels_last={self.channels_last!r}: must be True or False")
         if not isinstance(self.progress, (bool, np.bool_)):
             raise ConfigError(f"InGANConfig.progress={self.progress!r}: must be True or False")
         if not (0.0 <= self.beta1 < 1.0 and 0.0 <= self.beta2 < 1.0):
@@ -131,8 +143,8 @@ class InGANConfig:
         return asdict(self)
 
 
-#: Named settings: ``cpu`` (the defaults: 128 px, no U-net additions, 11,000 iterations, about 50-55 minutes on
-#: two laptop cores; issue 19's recipe); ``tiny`` (seconds, for tests); ``paper`` follows the official code
+#: Named settings: ``cpu`` (the defaults: 128 px, no U-net additions, 11,000 iterations, about 45 minutes on
+#: two laptop cores with native bf16, an hour in fp32; issue 19's recipe); ``tiny`` (seconds, for tests); ``paper`` follows the official code
 #: (256 px, 64 channels, 3 downs with skips, 6 blocks, lr 5e-5 with linear decay after 20k of 75k iterations,
 #: output scales 0.15-2.25 reached after 10k, scale weights even after 25k, cycle weight 0.1, no identity term).
 INGAN_PRESETS: dict[str, dict[str, Any]] = {

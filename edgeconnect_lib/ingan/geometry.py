@@ -107,5 +107,7 @@ class GeometricTransform(nn.Module):
         inv = torch.linalg.inv(homography.detach().cpu().to(torch.float64))
         # p = H^-1 q, (H, W, 2): float64 on the CPU (MPS has no float64), then to the features' device and dtype
         p, _ = _project(inv.cpu(), _grid(h, w, torch.device("cpu"), torch.float64))
-        grid = p.to(device=x.device, dtype=x.dtype).unsqueeze(0).expand(x.shape[0], -1, -1, -1)
-        return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        # sampled in fp32 under autocast too: a bf16 position is off by up to half a pixel at 256 px
+        grid = p.to(device=x.device, dtype=torch.float32).unsqueeze(0).expand(x.shape[0], -1, -1, -1)
+        with torch.autocast(x.device.type, enabled=False):
+            return F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="reflection", align_corners=False)

@@ -134,8 +134,9 @@ class MultiScaleDiscriminator(nn.Module):
                 level = x
             else:
                 size = [max(1, round(s / self.scale_factor**k)) for s in x.shape[-2:]]
-                level = F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=True)
-            outs.append(self.levels[k](level))                      # (B, 1, ~h_k/2, ~w_k/2)
+                # in fp32 whatever the autocast (the antialiased resize has no bf16 kernel on the CPU)
+                level = F.interpolate(x.float(), size=size, mode="bilinear", align_corners=False, antialias=True)
+            outs.append(self.levels[k](level).float())              # (B, 1, ~h_k/2, ~w_k/2), fp32 scores
         return outs
 
 

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from ..checkpoints import EXPORT_KEYS, INGAN_FORMAT, export_weights, load_checkpoint
 from ..errors import TrainingDiverged, UsageError
 from ..fileio import atomic_save
+from ..precision import Precision, spectral_norm_outside_autocast
 from ..runs import RunFolder
 from ..utils import describe_device, pick_device, seed_everything
 from .config import MIN_OUTPUT_SIDE, InGANConfig
@@ -82,6 +83,14 @@ class InGANTrainer:
                                 cfg.generator_skips).to(self.device)
         self.D = MultiScaleDiscriminator(self.input_size, cfg.disc_channels, cfg.disc_scale_factor, cfg.disc_min_size,
                                          cfg.disc_max_scales, cfg.max_scale).to(self.device)
+        # mixed precision (cfg.amp) and NHWC memory where they are faster (InGANConfig's docstring)
+        self.precision = Precision(self.device, cfg.amp)
+        if self.precision.dtype is not None:
+            spectral_norm_outside_autocast(self.D, self.device.type)
+        self.channels_last = bool(cfg.channels_last) and (self.device.type == "cuda" or self.precision.dtype is not None)
+        if self.channels_last:
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=cfg.disc_lr, betas=(cfg.beta1, cfg.beta2))
         self.rng = torch.Generator().manual_seed(cfg.seed)
@@ -175,34 +184,38 @@ class InGANTrainer:
         noise = lambda t: (torch.rand(t.shape, generator=self.rng) * 2 - 1).to(t.device) * cfg.input_noise * 2
         x_in = x + noise(x)
         G.train(); D.train()
-        fake = G(x_in, size, homography)                                          # G(x; T), (1, 3, H, W)
+        autocast = self.precision.autocast
+        with autocast():
+            fake = G(x_in, size, homography).float()                              # G(x; T), (1, 3, H, W)
 
         # discriminator: L_GAN (Eq. 2) per level, on the photo and the detached output
         weights_real = scale_weights(D.num_scales(x.shape[-2:]), self.iteration, cfg.even_scales_iteration,
                                      cfg.scale_weights_sigma)
         weights_fake = scale_weights(D.num_scales(size), self.iteration, cfg.even_scales_iteration,
                                      cfg.scale_weights_sigma)
-        real_maps, fake_maps = D(x + noise(x)), D(fake.detach() + noise(fake))
+        with autocast():
+            real_maps, fake_maps = D(x + noise(x)), D(fake.detach() + noise(fake))
         # sum_k w_k (D_k(y) - 1)^2 and sum_k w_k D_k(G(x; T))^2; the photo and the output have different
         # sizes, hence different numbers of levels, so the two halves are weighted apart
         loss_D_real = discriminator_levels(real_maps, weights_real, real=True)
         loss_D_fake = discriminator_levels(fake_maps, weights_fake, real=False)
         loss_D = (loss_D_real + loss_D_fake) / 2   # halved, as losses.discriminator_loss
-        loss_D_stretch = self._stretch_negative_loss(x, size, homography, weights_fake, noise)
+        with autocast():
+            loss_D_stretch = self._stretch_negative_loss(x, size, homography, weights_fake, noise)
         if loss_D_stretch is not None:
             loss_D = loss_D + cfg.stretch_negatives * loss_D_stretch / 2
         self.opt_D.zero_grad(set_to_none=True)
-        loss_D.backward()
-        self.opt_D.step()
+        self.precision.backward_step(loss_D, self.opt_D)
 
         # generator: Eq. 1 with a fresh D forward (D's new weights), gradients to G only
         for p in D.parameters():
             p.requires_grad_(False)
-        losses = ingan_losses(G, D, x_in, fake, self.input_size, homography, weights_fake,
-                              cfg.lambda_cycle, cfg.lambda_identity, target=x)
+        with autocast():
+            losses = ingan_losses(G, D, x_in, fake, self.input_size, homography, weights_fake,
+                                  cfg.lambda_cycle, cfg.lambda_identity, target=x)
         self.opt_G.zero_grad(set_to_none=True)
-        losses["loss_G"].backward()
-        self.opt_G.step()
+        self.precision.backward_step(losses["loss_G"], self.opt_G)
+        self.precision.update()
         for p in D.parameters():
             p.requires_grad_(True)
         self.iteration += 1
@@ -272,7 +285,8 @@ class InGANTrainer:
         self.run_folder.write_config(cfg.to_dict())
         log = self.run_folder.csv_log("log.csv", self.iteration)
         self._print(f"InGAN on {self.image_name} ({self.input_size[1]}x{self.input_size[0]} px), device "
-                    f"{describe_device(self.device)}, iterations {self.iteration} -> {total}"
+                    f"{describe_device(self.device)}, precision {self.precision.reason}"
+                    f"{', channels-last' if self.channels_last else ''}, iterations {self.iteration} -> {total}"
                     + (f", resumed from {self.resumed_from}" if self.resumed_from else ""))
         t0 = time.perf_counter()
         history: list[dict[str, float]] = []
