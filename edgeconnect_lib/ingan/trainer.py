@@ -184,24 +184,20 @@ class InGANTrainer:
         noise = lambda t: (torch.rand(t.shape, generator=self.rng) * 2 - 1).to(t.device) * cfg.input_noise * 2
         x_in = x + noise(x)
         G.train(); D.train()
-        autocast = self.precision.autocast
-        with autocast():
-            fake = G(x_in, size, homography).float()                              # G(x; T), (1, 3, H, W)
-
-        # discriminator: L_GAN (Eq. 2) per level, on the photo and the detached output
         weights_real = scale_weights(D.num_scales(x.shape[-2:]), self.iteration, cfg.even_scales_iteration,
                                      cfg.scale_weights_sigma)
         weights_fake = scale_weights(D.num_scales(size), self.iteration, cfg.even_scales_iteration,
                                      cfg.scale_weights_sigma)
-        with autocast():
+        with self.precision.autocast():   # the forward passes; D's score maps come back in fp32
+            fake = G(x_in, size, homography).float()                              # G(x; T), (1, 3, H, W)
+            # discriminator: L_GAN (Eq. 2) per level, on the photo and the detached output
             real_maps, fake_maps = D(x + noise(x)), D(fake.detach() + noise(fake))
+            loss_D_stretch = self._stretch_negative_loss(x, size, homography, weights_fake, noise)
         # sum_k w_k (D_k(y) - 1)^2 and sum_k w_k D_k(G(x; T))^2; the photo and the output have different
         # sizes, hence different numbers of levels, so the two halves are weighted apart
         loss_D_real = discriminator_levels(real_maps, weights_real, real=True)
         loss_D_fake = discriminator_levels(fake_maps, weights_fake, real=False)
         loss_D = (loss_D_real + loss_D_fake) / 2   # halved, as losses.discriminator_loss
-        with autocast():
-            loss_D_stretch = self._stretch_negative_loss(x, size, homography, weights_fake, noise)
         if loss_D_stretch is not None:
             loss_D = loss_D + cfg.stretch_negatives * loss_D_stretch / 2
         self.opt_D.zero_grad(set_to_none=True)
@@ -210,7 +206,7 @@ class InGANTrainer:
         # generator: Eq. 1 with a fresh D forward (D's new weights), gradients to G only
         for p in D.parameters():
             p.requires_grad_(False)
-        with autocast():
+        with self.precision.autocast():
             losses = ingan_losses(G, D, x_in, fake, self.input_size, homography, weights_fake,
                                   cfg.lambda_cycle, cfg.lambda_identity, target=x)
         self.opt_G.zero_grad(set_to_none=True)
