@@ -5,6 +5,7 @@ hole); the result keeps every known pixel exactly (:func:`composite_known`) and 
 
 * :func:`telea` - Telea's (2004) fast-marching method, OpenCV's ``cv2.inpaint(..., INPAINT_TELEA)``;
 * :func:`ns` - Navier-Stokes inpainting (Bertalmio et al. 2001), ``cv2.inpaint(..., INPAINT_NS)``;
+* :func:`pull_push` - pull-push interpolation (Gortler et al. 1996), :func:`edgeconnect_lib.prefill.pull_push_fill`;
 * :func:`mean_fill` - the known region's mean colour: a method that scores below it has a bug.
 
 :mod:`edgeconnect_lib.evaluation` scores them beside our pipeline (and re-exports them under the same names).
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import torch
 
 from .errors import UsageError
+from .prefill import pull_push_fill
 
-__all__ = ["check_image_mask", "composite_known", "uint8_levels", "telea", "ns", "mean_fill"]
+__all__ = ["check_image_mask", "composite_known", "uint8_levels", "telea", "ns", "pull_push", "mean_fill"]
 
 
 def check_image_mask(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -57,6 +60,16 @@ def telea(image: np.ndarray, mask: np.ndarray, radius: float = 3.0) -> np.ndarra
 def ns(image: np.ndarray, mask: np.ndarray, radius: float = 3.0) -> np.ndarray:
     """Navier-Stokes inpainting (Bertalmio et al. 2001), ``cv2.inpaint(..., INPAINT_NS)`` on uint8, radius 3."""
     return _cv2_inpaint(image, mask, cv2.INPAINT_NS, radius)
+
+
+def pull_push(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Pull-push interpolation (Gortler et al. 1996): the smooth fill that the course's G2 starts from
+    (:func:`edgeconnect_lib.prefill.pull_push_fill`, one image, fp32 on the CPU)."""
+    image, mask = check_image_mask(image, mask)
+    x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32))[None]
+    m = torch.from_numpy(mask.astype(np.float32))[None, None]
+    filled = pull_push_fill(x, m)[0].numpy().transpose(1, 2, 0)
+    return composite_known(filled, image, mask)
 
 
 def mean_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:

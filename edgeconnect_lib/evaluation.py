@@ -39,7 +39,7 @@ import cv2
 import numpy as np
 
 from . import settings
-from .baselines import check_image_mask, composite_known, mean_fill, ns, telea, uint8_levels
+from .baselines import check_image_mask, composite_known, mean_fill, ns, pull_push, telea, uint8_levels
 from .blending import poisson_blend
 from .cli_files import CliError, FileGuard, add_speed_arguments, describe_os_error, error_line, write_text
 from .course_data import course_images, data_dir
@@ -76,6 +76,7 @@ __all__ = [
     "composite_known",
     "telea",
     "ns",
+    "pull_push",
     "mean_fill",
     "pipeline_method",
     "build_methods",
@@ -117,7 +118,8 @@ _METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1", "edge_f1": "e
 _UNITS = {"psnr": "dB"}
 
 #: Method names the command line knows (see :func:`build_methods`).
-METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "mean", "ours_poisson")
+METHOD_NAMES: tuple[str, ...] = ("ours", "ours_true_edges", "ours_no_edges", "telea", "ns", "pullpush", "mean",
+                                   "ours_poisson")
 #: The edge maps :func:`pipeline_method` can feed G_inpaint.
 EDGE_CHOICES: tuple[str, ...] = ("predicted", "true", "none")
 
@@ -229,7 +231,7 @@ def pipeline_method(ec: Any, edges: str = "predicted", blend: bool = False) -> M
 
 def build_methods(names: Iterable[str], ec: Any = None) -> dict[str, Method]:
     """Methods by name (:data:`METHOD_NAMES`); the ``ours*`` ones need the pipeline ``ec``."""
-    fixed: dict[str, Method] = {"telea": telea, "ns": ns, "mean": mean_fill}
+    fixed: dict[str, Method] = {"telea": telea, "ns": ns, "pullpush": pull_push, "mean": mean_fill}
     edges_of = {"ours": "predicted", "ours_true_edges": "true", "ours_no_edges": "none", "ours_poisson": "predicted"}
     methods: dict[str, Method] = {}
     for name in names:
@@ -401,9 +403,10 @@ def to_csv(summary: Sequence[Mapping[str, Any]]) -> str:
 
 def comparison_pairs(methods: Sequence[str]) -> list[tuple[str, str]]:
     """The comparisons the command line prints for the methods of a run: each of ours against each classical
-    method (Telea, Navier-Stokes), and G2 with true edges or G1's edges against no edges (the paper's ablation)."""
+    method (Telea, Navier-Stokes, pull-push), and G2 with true edges or G1's edges against no edges (the paper's
+    ablation)."""
     ours = [m for m in methods if m.startswith("ours")]
-    pairs = [(m, b) for m in ours if m != "ours_no_edges" for b in ("telea", "ns") if b in methods]
+    pairs = [(m, b) for m in ours if m != "ours_no_edges" for b in ("telea", "ns", "pullpush") if b in methods]
     pairs += [(m, "ours_no_edges") for m in ("ours_true_edges", "ours") if m in methods and "ours_no_edges" in methods]
     return pairs
 
