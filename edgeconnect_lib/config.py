@@ -85,6 +85,7 @@ class TrainConfig:
     edge_spectral_norm: bool = True     # spectral norm in G_edge (paper: yes; never in G_inpaint)
     colour_reference: bool = False      # G_inpaint gets the known mean colour shifted to grey (not in the paper; models.inpaint_outputs)
     upsample: str = "transpose"         # decoder: transpose (paper: 4x4 transposed convs) | resize (nearest + 3x3 conv)
+    prefill: bool = False               # G_inpaint corrects a pull-push fill of the hole (not in the paper; networks.InpaintGenerator)
     # --- optimiser (Adam, Sec. 4) ------------------------------------------------------
     lr: float = 1e-4                    # generator learning rate
     d2g_lr: float = 0.1                 # discriminator lr = d2g_lr x generator lr
@@ -180,6 +181,11 @@ def _check(cfg: TrainConfig) -> None:
     choice("amp", cfg.amp, AMP_KINDS)
     choice("compile", cfg.compile, COMPILE_KINDS)
     choice("upsample", cfg.upsample, UPSAMPLE_KINDS)
+    for name in ("edge_spectral_norm", "colour_reference", "prefill", "channels_last", "cudnn_benchmark", "progress"):
+        need(isinstance(getattr(cfg, name), bool), f"{name}={getattr(cfg, name)!r}: expected true or false")
+    need(not (cfg.prefill and cfg.colour_reference),
+         "prefill=true with colour_reference=true: the pull-push fill already gives G_inpaint the colour; "
+         "add --set colour_reference=false")
     choice("on_error", cfg.on_error, ON_ERROR_MODES, "what to do with a photo that cannot be read")
     need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,
          f"image_size={cfg.image_size!r}: must be an int >= 16 divisible by 4 (two stride-2 convs)")

@@ -395,7 +395,7 @@ class InpaintModel(_TrainableModel):
     def forward(self, images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """RGB output ``G_inpaint(cat(images_masked, edges))`` in [0, 1], (B, 3, H, W) (not composited)."""
         return inpaint_outputs(self.run.get("G_inpaint", self.G_inpaint), images, edges, masks,
-                               self.G_inpaint.colour_reference)
+                               self.G_inpaint.colour_reference, self.G_inpaint.prefill)
 
     def _generator_terms(self, x: Batch, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
         with _frozen(self.D_inpaint), self.precision.autocast():

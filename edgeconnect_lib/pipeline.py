@@ -45,6 +45,7 @@ from .networks import (
     use_single_output_conv,
 )
 from .precision import Precision, spectral_norm_outside_autocast
+from .prefill import pull_push_fill
 
 __all__ = [
     "mask_edge_input",
@@ -87,7 +88,7 @@ def known_mean_colour(images: torch.Tensor, masks: torch.Tensor) -> torch.Tensor
 
 
 def inpaint_outputs(G_inpaint: nn.Module, images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor,
-                    colour_reference: bool | None = None) -> torch.Tensor:
+                    colour_reference: bool | None = None, prefill: bool | None = None) -> torch.Tensor:
     """G_inpaint's RGB output for a batch, (B, 3, H, W) in [0, 1], not composited (paper Eq. 4).
 
     ``G_inpaint(mask_image_input(images, edges, masks))``, or, with a colour reference (``colour_reference``; by
@@ -96,7 +97,16 @@ def inpaint_outputs(G_inpaint: nn.Module, images: torch.Tensor, edges: torch.Ten
     ``clamp(G_inpaint(mask_image_input(images - mu + 0.5, edges, masks)) - 0.5 + mu, 0, 1)``. Instance
     normalisation makes G2 nearly invariant to an overall colour shift of its input; the shift hands it the
     colour it cannot see. Pass ``colour_reference`` when ``G_inpaint`` is a wrapper (DDP, compiled).
+
+    With ``prefill`` (the generator's own setting by default; not in the paper), the hole is filled with the
+    pull-push fill ``P`` (:func:`edgeconnect_lib.prefill.pull_push_fill`) instead of white and the mask is a fifth
+    channel: ``G_inpaint(cat(I * (1 - M) + P * M, edges, M))``, whose output is that image plus G2's correction.
     """
+    if prefill is None:
+        prefill = bool(getattr(G_inpaint, "prefill", False))
+    if prefill:
+        filled = composite(pull_push_fill(images, masks), images, masks)
+        return G_inpaint(torch.cat((filled, edges, masks), dim=1))
     if colour_reference is None:
         colour_reference = bool(getattr(G_inpaint, "colour_reference", False))
     if not colour_reference:
@@ -133,7 +143,7 @@ def build_model_network(name: str, cfg: TrainConfig) -> nn.Module:
                              upsample=cfg.upsample)
     if name == "G_inpaint":
         return InpaintGenerator(cfg.base_channels, cfg.residual_blocks, colour_reference=cfg.colour_reference,
-                                upsample=cfg.upsample)
+                                upsample=cfg.upsample, prefill=cfg.prefill)
     if name in ("D_edge", "D_inpaint"):
         return PatchDiscriminator(2 if name == "D_edge" else 3, cfg.disc_channels, use_spectral_norm=True)
     raise UsageError(f"unknown network name {name!r}")
@@ -305,7 +315,8 @@ class EdgeConnect(nn.Module):
             edges = self.predict_edges(to_gray(images), canny, masks)
         with self.precision.autocast():
             outputs = inpaint_outputs(self._run["G_inpaint"], images, edges, masks,
-                                      colour_reference=self.G_inpaint.colour_reference).float()
+                                      colour_reference=self.G_inpaint.colour_reference,
+                                      prefill=self.G_inpaint.prefill).float()
         return composite(outputs, images, masks), outputs, edges
 
     #: Largest image (pixels, after ``max_side``) :meth:`inpaint` accepts by default: above it, memory and time

@@ -409,3 +409,46 @@ def test_to_resize_upsampling_starts_from_the_trained_network_without_its_checke
     assert e(torch.rand(1, 3, 16, 16)).shape == (1, 1, 16, 16)
     with pytest.raises(ValueError, match="upsample='transpose'"):
         to_resize_upsampling(r)
+
+
+def test_with_prefill_starts_as_the_pull_push_fill_and_then_learns_a_correction():
+    """``with_prefill`` keeps the trained weights, adds a zero-weighted mask channel and zeroes the output
+    convolution: the first output is the pull-push fill itself, exactly, and one optimiser step moves it."""
+    from edgeconnect_lib.models import inpaint_outputs
+    from edgeconnect_lib.networks import with_prefill
+    from edgeconnect_lib.prefill import pull_push_fill
+
+    torch.manual_seed(0)
+    g = InpaintGenerator(base_channels=8, residual_blocks=1, colour_reference=True, upsample="resize")
+    p = with_prefill(g)
+    assert p.prefill and not p.colour_reference and p.in_channels == 5
+    assert network_config(p) == {**network_config(g), "colour_reference": False, "prefill": True}
+    assert build_network(network_config(p)).prefill
+    assert torch.equal(p.encoder[1].weight[:, :4], g.encoder[1].weight) and not p.encoder[1].weight[:, 4].any()
+    images, edges = torch.rand(2, 3, 32, 32), (torch.rand(2, 1, 32, 32) > 0.8).float()
+    masks = torch.zeros(2, 1, 32, 32)
+    masks[..., 8:20, 6:26] = 1.0
+    out = inpaint_outputs(p, images, edges, masks)
+    torch.testing.assert_close(out, pull_push_fill(images, masks), atol=1e-6, rtol=0)
+    opt = torch.optim.Adam(p.parameters(), lr=1e-3)
+    (inpaint_outputs(p, images, edges, masks) - images).abs().mean().backward()
+    opt.step()
+    assert (inpaint_outputs(p, images, edges, masks) - out).abs().max() > 1e-4
+    with pytest.raises(ValueError, match="prefill=False"):
+        with_prefill(p)
+    with pytest.raises(ValueError, match="colour_reference=False"):
+        InpaintGenerator(base_channels=8, residual_blocks=1, colour_reference=True, prefill=True)
+    with pytest.raises(ValueError, match="5 input channels"):
+        p(torch.rand(1, 4, 32, 32))
+
+
+def test_prefill_is_a_checked_config_key():
+    from edgeconnect_lib.config import ConfigError, get_config
+    from edgeconnect_lib.pipeline import build_model_network
+
+    cfg = get_config("tiny", stage="inpaint", prefill=True, colour_reference=False)
+    assert build_model_network("G_inpaint", cfg).prefill
+    with pytest.raises(ConfigError, match="colour_reference=false"):
+        get_config("tiny", stage="inpaint", prefill=True, colour_reference=True)
+    with pytest.raises(ConfigError, match="prefill=1"):
+        get_config("tiny", stage="inpaint", prefill=1)
