@@ -149,6 +149,28 @@ def test_discriminator_levels_and_scale_weights():
     assert torch.allclose(late, torch.full((4,), 0.25))
 
 
+def test_the_shallow_discriminator_scores_7px_patches_and_a_run_cannot_switch_it_on_resume(tmp_path, square_photo):
+    """``disc_kind="shallow"``: three unpadded 3x3 convs per scale, so each score sees a 7x7 patch (a pixel
+    reaches the 7x7 scores around it, no other) and the map is 6 px smaller."""
+    torch.manual_seed(0)
+    D = MultiScaleDiscriminator((40, 64), channels=4, kind="shallow").eval()  # eval: spectral norm frozen
+    x = torch.rand(1, 3, 40, 64)
+    score = D(x)[0]
+    assert score.shape[-2:] == (34, 58) and D.config["kind"] == "shallow"
+    y = x.clone()
+    y[..., 20, 30] += 1.0                        # one pixel: it reaches the 7x7 scores whose patches hold it
+    changed = (D(y)[0] - score).abs()[0, 0] > 0
+    rows, cols = torch.nonzero(changed, as_tuple=True)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (14, 20, 24, 30) and changed.sum() == 49
+    assert get_ingan_config().disc_kind == "course"
+    with pytest.raises(ValueError, match="disc_kind"):
+        get_ingan_config(disc_kind="patchgan")
+    InGANTrainer(_tiny(iterations=10, save_every=10), square_photo, tmp_path / "run", verbose=False).fit()
+    with pytest.raises(ValueError, match="disc_kind course -> shallow"):
+        InGANTrainer(_tiny(iterations=20, save_every=10, disc_kind="shallow"), None, tmp_path / "run",
+                     resume=True, verbose=False)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Training
 # ---------------------------------------------------------------------------------------------------------

@@ -27,6 +27,11 @@ MAX_OUTPUT_FACTOR = 8.0
 # ----------------------------------------------------------------------------------------------------------
 # Settings
 # ----------------------------------------------------------------------------------------------------------
+#: Per-scale discriminator layouts (``InGANConfig.disc_kind``): ``course`` (four padded 3x3 convs, the second
+#: strided: 13 px patches) and ``shallow`` (three unpadded 3x3 convs, no stride: 7 px patches).
+DISC_KINDS: tuple[str, ...] = ("course", "shallow")
+
+
 @dataclass(frozen=True)
 class InGANConfig:
     """Settings of one InGAN run (frozen; ``INGAN_PRESETS`` names the usual ones, ``paper`` = official code).
@@ -51,6 +56,10 @@ class InGANConfig:
     output and the generator converges to a bicubic stretch; without them it beats bicubic's coherence and
     completeness at 2x wider, 2x taller and 0.5x narrower.
 
+    ``disc_kind``: the per-scale discriminator (:data:`DISC_KINDS`): ``course`` (the default: four padded 3x3
+    convs, the second strided, 13 px patches) or ``shallow`` (three unpadded 3x3 convs, 7 px patches: a smaller
+    receptive field per scale, as the official code's unpadded discriminators have; issue 19's experiment).
+
     ``amp`` (as :class:`~edgeconnect_lib.config.TrainConfig`'s): ``"auto"`` runs the networks under bf16
     autocast on a CPU with native bf16 and on CUDA (fp16 with loss scaling where CUDA lacks bf16), fp32
     elsewhere (:class:`~edgeconnect_lib.precision.Precision`); the weights, the optimisers, the losses, the
@@ -69,6 +78,7 @@ class InGANConfig:
     residual_blocks: int = 2
     generator_skips: bool = False
     disc_channels: int = 32
+    disc_kind: str = "course"
     disc_scale_factor: float = 1.4
     disc_min_size: int = 13
     disc_max_scales: int = 99
@@ -131,6 +141,7 @@ class InGANConfig:
         if not isinstance(self.generator_skips, (bool, np.bool_)):
             raise ConfigError(f"InGANConfig.generator_skips={self.generator_skips!r}: must be True or False")
         choice("InGANConfig.amp", self.amp, AMP_KINDS)
+        choice("InGANConfig.disc_kind", self.disc_kind, DISC_KINDS)
         if not isinstance(self.channels_last, (bool, np.bool_)):
             raise ConfigError(f"InGANConfig.channels_last={self.channels_last!r}: must be True or False")
         if not isinstance(self.progress, (bool, np.bool_)):

@@ -10,7 +10,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from ..errors import UsageError
-from .config import MIN_OUTPUT_SIDE, check_output_size
+from .config import DISC_KINDS, MIN_OUTPUT_SIDE, check_output_size
 from .geometry import GeometricTransform
 
 
@@ -87,12 +87,21 @@ class InGANGenerator(nn.Module):
 
 
 class _PatchD(nn.Module):
-    """One scale's discriminator: four 3x3 spectral-norm convs (the second strided), a map of realness
-    scores, one per 13x13 patch of its pyramid level."""
+    """One scale's discriminator, a map of realness scores. ``kind="course"``: four 3x3 spectral-norm convs
+    (the second strided), one score per 13x13 patch of its pyramid level; ``kind="shallow"``: three unpadded
+    3x3 spectral-norm convs, one score per 7x7 patch, the map 6 px smaller than the level."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, kind: str = "course") -> None:
         super().__init__()
         c = channels
+        if kind == "shallow":
+            self.net = nn.Sequential(
+                spectral_norm(nn.Conv2d(3, c, 3)), nn.LeakyReLU(0.2, True),
+                spectral_norm(nn.Conv2d(c, 2 * c, 3)), nn.LeakyReLU(0.2, True),
+                spectral_norm(nn.Conv2d(2 * c, 1, 3)))
+            return
+        if kind != "course":
+            raise UsageError(f"disc_kind={kind!r}: choose one of {', '.join(DISC_KINDS)}")
         self.net = nn.Sequential(
             spectral_norm(nn.Conv2d(3, c, 3, padding=1)), nn.LeakyReLU(0.2, True),
             spectral_norm(nn.Conv2d(c, 2 * c, 3, stride=2, padding=1)), nn.LeakyReLU(0.2, True),
@@ -110,14 +119,15 @@ class MultiScaleDiscriminator(nn.Module):
     returns the score map of every level that the image's size allows (fewer for small outputs)."""
 
     def __init__(self, input_size: tuple[int, int], channels: int = 32, scale_factor: float = 1.4,
-                 min_size: int = 13, max_scales: int = 99, max_output_scale: float = 2.0) -> None:
+                 min_size: int = 13, max_scales: int = 99, max_output_scale: float = 2.0, kind: str = "course") -> None:
         super().__init__()
         self.scale_factor, self.min_size = float(scale_factor), int(min_size)
         biggest = max_output_scale * min(input_size)
         n = 1 + max(0, int(math.floor(math.log(max(biggest, min_size) / min_size) / math.log(scale_factor))))
-        self.levels = nn.ModuleList(_PatchD(channels) for _ in range(min(n, max_scales)))
+        self.levels = nn.ModuleList(_PatchD(channels, kind) for _ in range(min(n, max_scales)))
         self.config = {"input_size": list(input_size), "channels": channels, "scale_factor": scale_factor,
-                       "min_size": min_size, "max_scales": max_scales, "max_output_scale": max_output_scale}
+                       "min_size": min_size, "max_scales": max_scales, "max_output_scale": max_output_scale,
+                       "kind": kind}
 
     def num_scales(self, size: Sequence[int]) -> int:
         """How many pyramid levels an image of ``size`` has (its shorter side stays >= ``min_size``)."""

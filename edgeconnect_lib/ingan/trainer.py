@@ -82,7 +82,7 @@ class InGANTrainer:
         self.G = InGANGenerator(cfg.base_channels, cfg.downsamples, cfg.residual_blocks,
                                 cfg.generator_skips).to(self.device)
         self.D = MultiScaleDiscriminator(self.input_size, cfg.disc_channels, cfg.disc_scale_factor, cfg.disc_min_size,
-                                         cfg.disc_max_scales, cfg.max_scale).to(self.device)
+                                         cfg.disc_max_scales, cfg.max_scale, cfg.disc_kind).to(self.device)
         # mixed precision (cfg.amp) and NHWC memory where they are faster (InGANConfig's docstring)
         self.precision = Precision(self.device, cfg.amp)
         if self.precision.dtype is not None:
@@ -112,8 +112,9 @@ class InGANTrainer:
             raise UsageError(f"{ckpt.get('path')}: not an InGAN checkpoint (format {ckpt.get('format')!r}); give a "
                              "run folder or file written by 'ingan train'")
         must = ("base_channels", "downsamples", "residual_blocks", "generator_skips", "disc_channels", "image_size",
-                "disc_scale_factor", "disc_min_size", "disc_max_scales", "max_scale")
-        old = {"generator_skips": True, **ckpt.get("config", {})}  # checkpoints from before the option had skips
+                "disc_scale_factor", "disc_min_size", "disc_max_scales", "max_scale", "disc_kind")
+        # checkpoints from before these options had the skips and the course's discriminator
+        old = {"generator_skips": True, "disc_kind": "course", **ckpt.get("config", {})}
         diff = [f"{k} {old.get(k)} -> {getattr(self.cfg, k)}" for k in must if k in old and old[k] != getattr(self.cfg, k)]
         if diff:
             raise UsageError(f"{ckpt.get('path')}: cannot resume with other network settings ({'; '.join(diff)}); "
