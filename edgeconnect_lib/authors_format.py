@@ -300,6 +300,10 @@ def save_authors_checkpoint(
     """
     path = Path(path)
     config = network_config(module)
+    if config.get("upsample", "transpose") != "transpose" or config.get("prefill"):
+        raise UsageError(f"save_authors_checkpoint: this {config['class']} has course options the authors' networks "
+                         f"lack (upsample={config.get('upsample', 'transpose')!r}, prefill={config.get('prefill', False)}); "
+                         "their code could not load it: keep it in the course's format (checkpoints.export_weights)")
     if path.is_dir():
         if config["class"] == "EdgeGenerator":
             kind = "edge_generator"

@@ -621,3 +621,14 @@ def test_shipped_checkpoints_fit_the_budget_and_the_campaign_ones_load():
         assert ckpt["extra"]["stored_as"] == "float16" and ckpt["config"]["upsample"] == "resize"
         g = network_from_checkpoint(ckpt, net)
         assert g.upsample == "resize" and all(p.dtype == torch.float32 for p in g.parameters())
+
+
+def test_save_authors_checkpoint_refuses_networks_the_authors_code_cannot_load(tmp_path):
+    """A resize-convolution or pre-filled G2 has other keys or shapes than the authors' networks: refused."""
+    from edgeconnect_lib.networks import InpaintGenerator, with_prefill
+
+    resize = InpaintGenerator(base_channels=8, residual_blocks=1, upsample="resize")
+    for net in (resize, with_prefill(resize)):
+        with pytest.raises(ValueError, match="course options the authors' networks lack"):
+            save_authors_checkpoint(net, tmp_path / "g.pth")
+    assert not list(tmp_path.iterdir())
