@@ -1,7 +1,7 @@
 """The library reads top-down: each module imports only from modules of a lower layer, never a private name.
 
 Layers (lowest first): the error types and the environment settings -> the settings checks and helpers -> atomic
-file writes, edges, VGG -> masks (written with the one image writer), networks, losses, metrics (the in-hole scores
+file writes, edges, VGG, the pull-push fill -> masks (written with the one image writer), networks, losses, metrics (the in-hole scores
 use Canny), mixed precision, compilation, classical baselines -> data, config, the authors' checkpoint format -> our
 checkpoint formats -> the inference pipeline,
 run folders -> the trainable models -> training, evaluation -> editor, InGAN -> lessons' runner and the CLI. A new module must be
@@ -26,7 +26,7 @@ LIBRARY = edgeconnect_lib.__name__
 LAYERS: dict[str, int] = {
     "errors": -1, "settings": -1,
     "__init__": 0, "options": 0, "utils": 0, "images": 0, "course_data": 0, "plotting": 0,
-    "fileio": 1, "edges": 1, "vgg": 1, "blending": 1, "bootstrap": 1,
+    "fileio": 1, "edges": 1, "vgg": 1, "blending": 1, "bootstrap": 1, "prefill": 1,
     "masks": 2, "corpus": 2, "networks": 2, "losses": 2, "metrics": 2, "precision": 2, "baselines": 2, "compilation": 2,
     "data": 3, "config": 3, "authors_format": 3,
     "checkpoints": 4, "weights": 4, "cli_files": 4,
