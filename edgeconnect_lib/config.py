@@ -86,6 +86,7 @@ class TrainConfig:
     colour_reference: bool = False      # G_inpaint gets the known mean colour shifted to grey (not in the paper; models.inpaint_outputs)
     upsample: str = "transpose"         # decoder: transpose (paper: 4x4 transposed convs) | resize (nearest + 3x3 conv)
     prefill: bool = False               # G_inpaint corrects a pull-push fill of the hole (not in the paper; networks.InpaintGenerator)
+    true_edge_share: float = 0.0        # edge-inpaint: share of training samples given the true Canny edges in the hole instead of G1's (not in the paper)
     # --- optimiser (Adam, Sec. 4) ------------------------------------------------------
     lr: float = 1e-4                    # generator learning rate
     d2g_lr: float = 0.1                 # discriminator lr = d2g_lr x generator lr
@@ -186,6 +187,12 @@ def _check(cfg: TrainConfig) -> None:
     need(not (cfg.prefill and cfg.colour_reference),
          "prefill=true with colour_reference=true: the pull-push fill already gives G_inpaint the colour; "
          "add --set colour_reference=false")
+    need(isinstance(cfg.true_edge_share, (int, float)) and not isinstance(cfg.true_edge_share, bool)
+         and 0.0 <= cfg.true_edge_share <= 1.0,
+         f"true_edge_share={cfg.true_edge_share!r}: must be a number in [0, 1] (0: G1's edges only, as the paper)")
+    need(cfg.true_edge_share == 0.0 or cfg.stage == "edge-inpaint",
+         f"true_edge_share={cfg.true_edge_share!r} with stage={cfg.stage!r}: it mixes the true edges into G1's "
+         "in stage 'edge-inpaint' only; drop it (--set true_edge_share=0)")
     choice("on_error", cfg.on_error, ON_ERROR_MODES, "what to do with a photo that cannot be read")
     need(isinstance(cfg.image_size, int) and cfg.image_size >= 16 and cfg.image_size % 4 == 0,
          f"image_size={cfg.image_size!r}: must be an int >= 16 divisible by 4 (two stride-2 convs)")

@@ -385,12 +385,22 @@ class InpaintModel(_TrainableModel):
         return self
 
     def edges_for(self, x: Batch) -> torch.Tensor:
-        """The edge map G_inpaint sees: ground truth, or the frozen edge model's in the hole."""
+        """The edge map G_inpaint sees: ground truth, or the frozen edge model's in the hole.
+
+        With ``cfg.true_edge_share = p > 0`` (stage ``edge-inpaint``, not in the paper), a training sample keeps
+        the ground truth's edges in its hole with probability ``p``: G_inpaint then sees both G1's soft guesses
+        and crisp true lines (as a user draws them) and learns to follow the latter. Validation (eval mode) always
+        uses G1's edges, as the pipeline does."""
         if not hasattr(self, "G_edge"):
             return x.edges
         with torch.no_grad(), self.precision.autocast():
             edges_pred = self.G_edge(mask_edge_input(x.gray, x.edges, x.masks)).float()
-        return composite(edges_pred, x.edges, x.masks)
+        edges = composite(edges_pred, x.edges, x.masks)
+        share = float(self.cfg.true_edge_share)
+        if share > 0 and self.training:
+            keep_true = (torch.rand(edges.shape[0], 1, 1, 1, device=edges.device) < share).to(edges.dtype)
+            edges = keep_true * x.edges + (1 - keep_true) * edges
+        return edges
 
     def forward(self, images: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """RGB output ``G_inpaint(cat(images_masked, edges))`` in [0, 1], (B, 3, H, W) (not composited)."""

@@ -97,6 +97,31 @@ def test_edge_inpaint_stage_keeps_the_edge_model_frozen():
     assert not model.G_edge.training  # eval mode: no spectral-norm power iteration
 
 
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_true_edge_share_gives_training_samples_the_true_edges_and_validation_g1s(share):
+    torch.manual_seed(0)
+    model = build_model(_cfg("edge-inpaint", true_edge_share=share), EdgeGenerator(8, 1)).setup("cpu")
+    x = model._batch(_batch(b=64))
+    model.eval()
+    g1 = model.edges_for(x)
+    assert not torch.equal(g1, x.edges)  # G1's soft guess in the hole
+    model.train()
+    mixed = model.edges_for(x)
+    is_true = [torch.equal(m, t) for m, t in zip(mixed, x.edges)]
+    is_g1 = [torch.equal(m, g) for m, g in zip(mixed, g1)]
+    assert all(a != b for a, b in zip(is_true, is_g1))  # each sample gets one map or the other, whole
+    assert {0.0: sum(is_true) == 0, 1.0: sum(is_true) == 64, 0.5: 16 < sum(is_true) < 48}[share]
+    model.eval()
+    assert torch.equal(model.edges_for(x), g1)  # validation: G1's edges only, as the pipeline
+
+
+@pytest.mark.parametrize("kw,match", [({"true_edge_share": 1.5}, "in \\[0, 1\\]"),
+                                      ({"true_edge_share": 0.5, "stage": "inpaint"}, "stage 'edge-inpaint' only")])
+def test_true_edge_share_is_checked(kw, match):
+    with pytest.raises(ValueError, match=match):
+        get_config("tiny", **{"stage": "edge-inpaint", **kw})
+
+
 def test_edge_inpaint_needs_an_edge_model():
     with pytest.raises(ValueError, match="edge"):
         build_model(_cfg("edge-inpaint"))
