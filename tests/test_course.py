@@ -89,7 +89,11 @@ def test_course_command_prints_one_line_per_lesson(tmp_path: Path, capfd):
     runs = run_course(tmp_path / "out", lessons)
     assert [r.ok for r in runs] == [True, True]
     out, err = capfd.readouterr()
-    lines = [line for line in (out + err).splitlines() if line.strip()]
+    # a kernel that has finished its lesson can still abort in libzmq's context teardown and print one line
+    # (a race in libzmq, zeromq/libzmq#1307 and #3715; it has no effect on the lesson, which is already ok):
+    # that line is the kernel's, not main()'s, so it is the one line left out here
+    lines = [line for line in (out + err).splitlines()
+             if line.strip() and not line.startswith("Assertion failed: pfd.revents & POLLIN")]
     assert [line.split()[:2] for line in lines] == [["01_first", "ok"], ["02_second", "ok"]], lines
 
 
