@@ -12,20 +12,19 @@ Telea fill, scored the same way (no threshold: Canny's map is binary).
 import sys, torch, numpy as np
 from edgeconnect_lib.config import get_config
 from edgeconnect_lib.data import InpaintingDataset
-from edgeconnect_lib.course_data import course_images
 from edgeconnect_lib.checkpoints import load_checkpoint
 from edgeconnect_lib.models import network_from_checkpoint, mask_edge_input
 from edgeconnect_lib.baselines import telea
 from edgeconnect_lib.edges import canny_edges
 from edgeconnect_lib.images import rgb_to_gray
-from edgeconnect_lib.course_data import data_dir
+from edgeconnect_lib.evaluation import photo_paths
 torch.set_num_threads(1)
 cfg = get_config("course", stage="edge")
 args = sys.argv[1:]
 split = "val"
 if args[:1] == ["--photos"]:
     split, args = args[1], args[2:]
-photos = sorted((data_dir() / "heldout").glob("*.jpg")) if split == "heldout" else course_images(split)
+photos = photo_paths(split)
 for size, masks in ((128, 4), (256, 4)):
     val = InpaintingDataset(photos, size=size, train=False, seed=1, sigma=cfg.sigma,
                             mask_mode=cfg.mask_mode, hole_range=tuple(cfg.hole_range))

@@ -28,6 +28,7 @@ from edgeconnect_lib.data import center_square
 from edgeconnect_lib.edges import canny_edges
 from edgeconnect_lib.editor import EdgeEdit
 from edgeconnect_lib.images import load_image, rgb_to_gray
+from edgeconnect_lib import evaluation as ev
 from edgeconnect_lib.models import EdgeConnect
 
 BRUSH = 45          # lesson 10's hole brush at 256 px
@@ -71,12 +72,12 @@ def random_holes(photo: np.ndarray, n: int, rng: np.random.Generator):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", help="pipeline files (EdgeConnect.load)")
-    parser.add_argument("--photos", default="runs/val.flist", help="a file list of photos (default: runs/val.flist)")
+    parser.add_argument("--photos", default="runs/val.flist", help="val, test, heldout, a folder or a .flist of photos (default: runs/val.flist)")
     parser.add_argument("--holes", type=int, default=4, help="holes per photo (default: 4)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    photos = [line.strip() for line in open(args.photos) if line.strip()]
+    photos = ev.photo_paths(args.photos)
     ladybird = center_square(load_image(data_dir() / "images" / "mate_ladybird.jpg"), 256)
     lb = EdgeEdit(ladybird)
     lb.paint_hole([(202, 124), (214, 136), (222, 142)], size=BRUSH)

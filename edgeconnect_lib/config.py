@@ -187,8 +187,7 @@ def _check(cfg: TrainConfig) -> None:
     need(not (cfg.prefill and cfg.colour_reference),
          "prefill=true with colour_reference=true: the pull-push fill already gives G_inpaint the colour; "
          "add --set colour_reference=false")
-    need(isinstance(cfg.true_edge_share, (int, float)) and not isinstance(cfg.true_edge_share, bool)
-         and 0.0 <= cfg.true_edge_share <= 1.0,
+    need(finite_number("true_edge_share", cfg.true_edge_share) <= 1.0,
          f"true_edge_share={cfg.true_edge_share!r}: must be a number in [0, 1] (0: G1's edges only, as the paper)")
     need(cfg.true_edge_share == 0.0 or cfg.stage == "edge-inpaint",
          f"true_edge_share={cfg.true_edge_share!r} with stage={cfg.stage!r}: it mixes the true edges into G1's "

@@ -73,6 +73,7 @@ __all__ = [
     "bucket_label",
     "center_square",
     "make_eval_set",
+    "photo_paths",
     "composite_known",
     "telea",
     "ns",
@@ -546,8 +547,9 @@ def fid(real: Sequence[np.ndarray], fake: Sequence[np.ndarray], inception_path: 
 # ----------------------------------------------------------------------------------------------------------
 # Command line
 # ----------------------------------------------------------------------------------------------------------
-def _photo_paths(photos: str) -> list[Path]:
-    """``test`` / ``val`` (the course splits), ``heldout`` (``data/heldout``) or a folder / glob / list."""
+def photo_paths(photos: str) -> list[Path]:
+    """The photos ``evaluate --photos`` names: ``test`` / ``val`` (the course splits), ``heldout`` (``data/heldout``) or
+    a folder / glob / list (the benchmarks read theirs with it too)."""
     if photos in ("test", "val"):
         return course_images(photos)
     if photos == "train":
@@ -632,7 +634,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--masks-per-bucket {args.masks_per_bucket}: must be >= 1")
     if args.seed < 0:
         raise UsageError(f"--seed {args.seed}: must be >= 0")
-    paths = _photo_paths(args.photos)
+    paths = photo_paths(args.photos)
     _check_out(args, paths)
     compile_setting = "off" if getattr(args, "no_compile", False) else "auto"
     ec = (_load_pipeline(args.checkpoint, args.device, args.amp, compile_setting)
