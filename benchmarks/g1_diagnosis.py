@@ -13,7 +13,7 @@ import sys, torch, numpy as np
 from edgeconnect_lib.config import get_config
 from edgeconnect_lib.data import InpaintingDataset
 from edgeconnect_lib.checkpoints import load_checkpoint
-from edgeconnect_lib.models import network_from_checkpoint, mask_edge_input
+from edgeconnect_lib.models import network_from_checkpoint, edge_outputs
 from edgeconnect_lib.baselines import telea
 from edgeconnect_lib.edges import canny_edges
 from edgeconnect_lib.images import rgb_to_gray
@@ -34,7 +34,7 @@ for size, masks in ((128, 4), (256, 4)):
         with torch.no_grad():
             x = [torch.stack(t) for t in zip(*items)]
             image, gray, edge, mask = x
-            pred = G(mask_edge_input(gray, edge, mask))
+            pred = edge_outputs(G, gray, edge, mask, cfg.sigma)  # with a prefill G1's hint (networks.EdgeGenerator)
         hole = mask > 0.5
         true = (edge > 0.5) & hole
         row = [f"{size}px {path}",

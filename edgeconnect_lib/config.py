@@ -86,6 +86,7 @@ class TrainConfig:
     colour_reference: bool = False      # G_inpaint gets the known mean colour shifted to grey (not in the paper; models.inpaint_outputs)
     upsample: str = "transpose"         # decoder: transpose (paper: 4x4 transposed convs) | resize (nearest + 3x3 conv)
     prefill: bool = False               # G_inpaint corrects a pull-push fill of the hole (not in the paper; networks.InpaintGenerator)
+    edge_prefill: bool = False          # G_edge is shown the Canny edges of a pull-push fill in the hole (not in the paper; networks.EdgeGenerator)
     true_edge_share: float = 0.0        # edge-inpaint: share of training samples given the true Canny edges in the hole instead of G1's (not in the paper)
     # --- optimiser (Adam, Sec. 4) ------------------------------------------------------
     lr: float = 1e-4                    # generator learning rate
@@ -182,7 +183,7 @@ def _check(cfg: TrainConfig) -> None:
     choice("amp", cfg.amp, AMP_KINDS)
     choice("compile", cfg.compile, COMPILE_KINDS)
     choice("upsample", cfg.upsample, UPSAMPLE_KINDS)
-    for name in ("edge_spectral_norm", "colour_reference", "prefill", "channels_last", "cudnn_benchmark", "progress"):
+    for name in ("edge_spectral_norm", "colour_reference", "prefill", "edge_prefill", "channels_last", "cudnn_benchmark", "progress"):
         need(isinstance(getattr(cfg, name), bool), f"{name}={getattr(cfg, name)!r}: expected true or false")
     need(not (cfg.prefill and cfg.colour_reference),
          "prefill=true with colour_reference=true: the pull-push fill already gives G_inpaint the colour; "

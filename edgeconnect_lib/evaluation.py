@@ -15,6 +15,9 @@ that comparison for the course, *inside the hole*, where a method actually has t
   PSNR over the hole pixels, SSIM (scikit-image) on the hole's bounding box, mean L1 over the hole pixels;
   :func:`score_methods` (also named ``evaluate``) -> rows, :func:`summarize` -> means per (method, bucket) plus an
   ``"all"`` bucket, :func:`to_markdown` / :func:`to_csv`, and :func:`wins`;
+* **the edge maps alone** (:func:`score_edge_maps`): what G1 draws in the hole against the Canny edges of Telea's
+  fill, the classical guess of the same lines, each scored against the photo's Canny edges; the command line adds
+  this section whenever ``ours`` is evaluated;
 * **FID** (Heusel et al. 2017, the paper's fourth metric) only when an Inception file is present locally:
   NVIDIA's TorchScript ``inception-2015-12-05.pt`` (StyleGAN2-ADA metrics) at ``inception_path=`` or
   ``$EDGECONNECT_INCEPTION``. Nothing is ever downloaded; without the file the result is labelled
@@ -53,6 +56,7 @@ from .metrics import (  # the in-hole metrics: re-exported here, where the lesso
     MIN_SSIM_SIDE,
     hole_bbox,
     hole_bbox_ssim,
+    edge_map_f1,
     hole_edge_f1,
     hole_l1,
     hole_psnr,
@@ -89,6 +93,9 @@ __all__ = [
     "score",
     "score_methods",
     "evaluate",
+    "EDGE_MAP_METHODS",
+    "G1_THRESHOLD",
+    "score_edge_maps",
     "summarize",
     "DISTANCE_RINGS",
     "edge_distance",
@@ -294,9 +301,38 @@ def score_methods(
 evaluate = score_methods
 
 
+#: The edge maps :func:`score_edge_maps` scores: what G1 draws in the hole, and its classical anchor, the Canny
+#: edges of OpenCV's Telea fill (issue 18: "G1's in-hole edge F1 beats Canny-of-Telea").
+EDGE_MAP_METHODS: tuple[str, ...] = ("g1", "telea_canny")
+#: G1's output is a probability; a pixel is an edge above this (the threshold of the authors' edge accuracy).
+G1_THRESHOLD = 0.5
+
+
+def score_edge_maps(ec: Any, eval_set: Sequence[EvalItem], threshold: float = G1_THRESHOLD) -> list[dict[str, Any]]:
+    """Score the edge maps themselves, before G2 paints anything: one row per (method, item) of
+    :data:`EDGE_MAP_METHODS`, with the keys of :func:`score_methods`' rows and ``edge_f1`` only.
+
+    ``g1``: ``G_edge``'s probabilities in the hole above ``threshold`` (paper Eq. 1, what the pipeline hands G2);
+    ``telea_canny``: Canny (sigma ``ec.sigma``) of Telea's fill, the edges a classical fill draws. Both are matched
+    against the Canny edges of the photo at the same sigma by :func:`~edgeconnect_lib.metrics.edge_map_f1`
+    (hole pixels, :data:`EDGE_TOLERANCE` px), the matching rule of the ``edge_f1`` of :func:`score`.
+    """
+    rows = []
+    for item in eval_set:
+        truth = canny_edges(rgb_to_gray(item.image), sigma=ec.sigma)
+        x = ec.prepare(item.image, item.mask)
+        drawn = x.crop(ec.predict_edges(x.gray, x.canny, x.masks))[..., 0] > threshold
+        classical = canny_edges(rgb_to_gray(telea(item.image, item.mask)), sigma=ec.sigma)
+        for name, edges in (("g1", drawn), ("telea_canny", classical)):
+            rows.append({"method": name, "photo": item.name, "bucket": bucket_label(item.bucket), "k": item.k,
+                         "hole_ratio": float(item.mask.mean()), "edge_f1": edge_map_f1(edges, truth, item.mask)})
+    return rows
+
+
 def _metrics_in(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """The metrics the rows hold: :data:`METRICS`, then the :data:`STRUCTURE_METRICS` present in every row."""
-    return list(METRICS) + [m for m in STRUCTURE_METRICS if rows and all(m in r for r in rows)]
+    """The metrics every row holds, in the order of :data:`METRICS`, then :data:`STRUCTURE_METRICS` (the rows of
+    :func:`score_edge_maps` hold ``edge_f1`` only)."""
+    return [m for m in (*METRICS, *STRUCTURE_METRICS) if rows and all(m in r for r in rows)]
 
 
 def summarize(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -392,13 +428,14 @@ def to_markdown(summary: Sequence[Mapping[str, Any]], metrics: Sequence[str] | N
 
 
 def to_csv(summary: Sequence[Mapping[str, Any]]) -> str:
-    """CSV, one line per (method, bucket): ``method,bucket,n,psnr,ssim,l1`` (``,edge_f1`` when scored)."""
-    metrics = _metrics_in(summary)
+    """CSV, one line per (method, bucket): ``method,bucket,n,psnr,ssim,l1`` (``,edge_f1`` when scored); a cell is
+    empty where a method has no such score (the edge maps of :func:`score_edge_maps` have ``edge_f1`` only)."""
+    metrics = [m for m in (*METRICS, *STRUCTURE_METRICS) if any(m in s for s in summary)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["method", "bucket", "n", *metrics])
     for s in summary:
-        writer.writerow([s["method"], s["bucket"], s["n"], *(f"{s[m]:.6g}" for m in metrics)])
+        writer.writerow([s["method"], s["bucket"], s["n"], *(f"{s[m]:.6g}" if m in s else "" for m in metrics)])
     return buf.getvalue()
 
 
@@ -613,14 +650,21 @@ def _fid_line(fids: Mapping[str, FIDResult]) -> str:
 
 
 def _report(summary: list[dict[str, Any]], fids: Mapping[str, FIDResult], fmt: str,
-            rows: Sequence[Mapping[str, Any]] = ()) -> str:
+            rows: Sequence[Mapping[str, Any]] = (), edge_rows: Sequence[Mapping[str, Any]] = ()) -> str:
+    edge_summary = summarize(edge_rows) if edge_rows else []
     if fmt == "csv":
-        return to_csv(summary)
+        return to_csv(summary + edge_summary)
     text = to_markdown(summary)
     compared = comparison_lines(rows) if rows else ""
     if compared:
         text += ("\n\nDifferences per bucket, paired over the same photos and holes, with paired bootstrap 95% "
                  "intervals (better / worse only when the interval excludes 0):\n" + compared)
+    if edge_rows:
+        text += (f"\n\nThe edge maps alone, in the same holes: G1's (probability > {G1_THRESHOLD}) and the Canny edges "
+                 "of Telea's fill, each against the photo's Canny edges (edge F1, "
+                 f"{EDGE_TOLERANCE} px):\n\n" + to_markdown(edge_summary))
+        compared = comparison_lines(edge_rows, [("g1", "telea_canny")])
+        text += "\n\n" + compared
     return text + "\n\n" + _fid_line(fids) + "\n"
 
 
@@ -648,11 +692,12 @@ def run(args: argparse.Namespace) -> int:
     model = load_inception(path, args.device) if path is not None and path.is_file() else None
     outputs: dict[str, list[np.ndarray]] | None = {} if model is not None else None
     rows = score_methods(methods, eval_set, outputs, edge_f1=True)
+    edge_rows = score_edge_maps(ec, eval_set) if "ours" in names else []
     summary = summarize(rows)
     real = [item.image for item in eval_set]
     fids = {m: fid(real, outputs[m], model=model) if outputs is not None else fid(real, [], path)
             for m in names}
-    text = _report(summary, fids, args.format, rows)
+    text = _report(summary, fids, args.format, rows, edge_rows)
     print(text, end="")
     if args.format == "csv":
         print(_fid_line(fids), file=sys.stderr)

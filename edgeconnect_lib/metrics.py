@@ -43,6 +43,7 @@ from .images import rgb_to_gray
 
 __all__ = ["psnr", "psnr_per_image", "ssim", "l1", "mae", "authors_mae", "checkerboard_ratio", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
            "gaussian_window", "psnr_from_mse", "hole_psnr", "hole_l1", "hole_bbox", "hole_bbox_ssim", "hole_edge_f1",
+           "edge_map_f1",
            "MIN_SSIM_SIDE", "EDGE_TOLERANCE"]
 
 #: scikit-image's rgb2gray weights (ITU-R BT.709), as the authors' metrics script used.
@@ -348,31 +349,47 @@ def hole_bbox_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> fl
     return float(structural_similarity(p, t, channel_axis=-1, data_range=1.0))
 
 
-def hole_edge_f1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, sigma: float = 2.0,
-                 tolerance: int = EDGE_TOLERANCE) -> float:
-    """Structure inside the hole: F1 of the Canny edges of ``pred`` against those of ``target``, hole pixels only.
+def edge_map_f1(drawn: np.ndarray, truth: np.ndarray, mask: np.ndarray, tolerance: int = EDGE_TOLERANCE) -> float:
+    """F1 of a binary edge map ``drawn`` against the true edges ``truth``, hole pixels only (all (H, W)).
 
-    Canny (``edges.canny_edges``, ``sigma``, the labels' detector) runs on each whole gray image; an edge pixel of
-    ``pred`` in the hole is a true positive when an edge of ``target`` lies within ``tolerance`` px (Chebyshev),
-    and an edge of ``target`` in the hole is found when one of ``pred`` lies that close. ``precision = TP / |pred
-    edges in hole|``, ``recall = found / |target edges in hole|``, ``F1 = 2PR / (P + R)``. A hole with no edge in
-    either is 1 (nothing to draw, nothing drawn); edges in only one of them give 0. PSNR and SSIM reward a smooth
-    fill; this measures whether the lines that cross the hole were drawn.
+    An edge pixel of ``drawn`` in the hole is a true positive when an edge of ``truth`` lies within ``tolerance``
+    px (Chebyshev), and an edge of ``truth`` in the hole is found when one of ``drawn`` lies that close.
+    ``precision = TP / |drawn edges in hole|``, ``recall = found / |true edges in hole|``, ``F1 = 2PR / (P + R)``.
+    A hole with no edge in either is 1 (nothing to draw, nothing drawn); edges in only one of them give 0. It scores
+    an edge map itself, e.g. what G1 draws in the hole (``evaluate``'s G1 section, issue 18) against the Canny
+    edges of a classical fill.
     """
     import cv2
 
     hole = np.asarray(mask) != 0
-    _hole_pixels(pred, target, mask)  # checks shapes and a non-empty hole
-    e_pred = canny_edges(rgb_to_gray(np.clip(np.asarray(pred, np.float32), 0, 1)), sigma=sigma)
-    e_true = canny_edges(rgb_to_gray(np.clip(np.asarray(target, np.float32), 0, 1)), sigma=sigma)
+    drawn, truth = np.asarray(drawn) != 0, np.asarray(truth) != 0
+    if drawn.shape != hole.shape or truth.shape != hole.shape:
+        raise UsageError(f"shapes differ: drawn {drawn.shape}, truth {truth.shape}, mask {hole.shape}")
+    if not hole.any():
+        raise UsageError("the mask has no hole pixel: nothing to score")
     kernel = np.ones((2 * tolerance + 1, 2 * tolerance + 1), np.uint8)
-    near_true = cv2.dilate(e_true.astype(np.uint8), kernel) > 0
-    near_pred = cv2.dilate(e_pred.astype(np.uint8), kernel) > 0
-    drawn, wanted = e_pred & hole, e_true & hole
+    near_true = cv2.dilate(truth.astype(np.uint8), kernel) > 0
+    near_drawn = cv2.dilate(drawn.astype(np.uint8), kernel) > 0
+    drawn, wanted = drawn & hole, truth & hole
     if not drawn.any() and not wanted.any():
         return 1.0
     if not drawn.any() or not wanted.any():
         return 0.0
     precision = float((drawn & near_true).sum()) / float(drawn.sum())
-    recall = float((wanted & near_pred).sum()) / float(wanted.sum())
+    recall = float((wanted & near_drawn).sum()) / float(wanted.sum())
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def hole_edge_f1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, sigma: float = 2.0,
+                 tolerance: int = EDGE_TOLERANCE) -> float:
+    """Structure inside the hole: F1 of the Canny edges of ``pred`` against those of ``target``, hole pixels only.
+
+    Canny (``edges.canny_edges``, ``sigma``, the labels' detector) runs on each whole gray image; the two edge maps
+    are matched by :func:`edge_map_f1` (``tolerance`` px). A hole with no edge in either is 1 (nothing to draw,
+    nothing drawn); edges in only one of them give 0. PSNR and SSIM reward a smooth fill; this measures whether the
+    lines that cross the hole were drawn.
+    """
+    _hole_pixels(pred, target, mask)  # checks shapes and a non-empty hole
+    e_pred = canny_edges(rgb_to_gray(np.clip(np.asarray(pred, np.float32), 0, 1)), sigma=sigma)
+    e_true = canny_edges(rgb_to_gray(np.clip(np.asarray(target, np.float32), 0, 1)), sigma=sigma)
+    return edge_map_f1(e_pred, e_true, mask, tolerance)

@@ -59,6 +59,8 @@ from .pipeline import (  # re-exported: lessons and tests import them from here
     inpaint_outputs,
     known_mean_colour,
     mask_edge_input,
+    edge_outputs,
+    prefill_edges,
     mask_image_input,
     network_from_checkpoint,
     prepare,
@@ -76,6 +78,8 @@ __all__ = [
     "InpaintResult",
     "build_model",
     "mask_edge_input",
+    "edge_outputs",
+    "prefill_edges",
     "mask_image_input",
     "inpaint_outputs",
     "known_mean_colour",
@@ -316,7 +320,8 @@ class EdgeModel(_TrainableModel):
 
     def forward(self, gray: torch.Tensor, edges: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """Edge probabilities ``G_edge(cat(gray_masked, edges_masked, M))``, (B, 1, H, W)."""
-        return self.run.get("G_edge", self.G_edge)(mask_edge_input(gray, edges, masks))
+        return edge_outputs(self.run.get("G_edge", self.G_edge), gray, edges, masks, self.cfg.sigma,
+                            prefill=self.G_edge.prefill)
 
     def train_step(self, batch: Any) -> dict[str, float]:
         """One update of D_edge then G_edge; returns ``loss_D, loss_G, loss_G_adv, loss_G_fm, precision, recall``."""
@@ -394,7 +399,7 @@ class InpaintModel(_TrainableModel):
         if not hasattr(self, "G_edge"):
             return x.edges
         with torch.no_grad(), self.precision.autocast():
-            edges_pred = self.G_edge(mask_edge_input(x.gray, x.edges, x.masks)).float()
+            edges_pred = edge_outputs(self.G_edge, x.gray, x.edges, x.masks, self.cfg.sigma).float()
         edges = composite(edges_pred, x.edges, x.masks)
         share = float(self.cfg.true_edge_share)
         if share > 0 and self.training:
@@ -479,7 +484,8 @@ class JointModel(InpaintModel):
 
     def edges_for(self, x: Batch) -> torch.Tensor:
         with self.precision.autocast():
-            edges_pred = self.run.get("G_edge", self.G_edge)(mask_edge_input(x.gray, x.edges, x.masks))
+            edges_pred = edge_outputs(self.run.get("G_edge", self.G_edge), x.gray, x.edges, x.masks, self.cfg.sigma,
+                                      prefill=self.G_edge.prefill)
         return composite(edges_pred, x.edges, x.masks)
 
     def train_step(self, batch: Any) -> dict[str, float]:

@@ -288,6 +288,13 @@ class EdgeGenerator(_Generator):
     Input ``(B, 3, H, W)`` = ``cat(gray_masked, edges_masked, mask)``; output ``(B, 1, H, W)`` edge
     probabilities in (0, 1) (sigmoid). H and W must be divisible by 4. Spectral norm on every convolution but
     the output 7x7 one (as in the paper and the authors' code).
+
+    ``prefill`` (not in the paper; off by default) changes no weight, like G2's ``colour_reference``: it tells
+    :func:`edgeconnect_lib.pipeline.edge_outputs` to put a classical guess in the hole of the edge channel, the
+    Canny edges of the pull-push fill (:func:`edgeconnect_lib.prefill.prefill_edges`), instead of zeros. G1 then
+    corrects and continues lines it is shown rather than drawing them from nothing. Why: a G1 trained on a CPU
+    budget draws about a third of the true edge pixels in a hole, and its in-hole edge F1 stayed below that of
+    the Canny edges of a Telea fill (issue 18; ``evaluate``'s edge-map section and ``data/README.md``).
     """
 
     _input_doc = "gray, masked edges, mask"
@@ -299,7 +306,10 @@ class EdgeGenerator(_Generator):
         use_spectral_norm: bool = True,
         init: bool = True,
         upsample: str = "transpose",
+        prefill: bool = False,
     ) -> None:
+        if not isinstance(prefill, bool):
+            raise UsageError(f"prefill={prefill!r}: expected True or False")
         super().__init__(
             in_channels=3,
             out_channels=1,
@@ -309,6 +319,7 @@ class EdgeGenerator(_Generator):
             init=init,
             upsample=upsample,
         )
+        self.prefill = prefill
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # C_pred = sigmoid(G1(x)), (B, 1, H, W)
@@ -545,6 +556,7 @@ def network_config(module: nn.Module) -> dict:
             "residual_blocks": module.residual_blocks,
             "use_spectral_norm": module.use_spectral_norm,
             **_upsample_entry(module),
+            **({"prefill": True} if module.prefill else {}),
         }
     if isinstance(module, InpaintGenerator):
         return {

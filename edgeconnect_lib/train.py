@@ -76,7 +76,7 @@ from .models import (
     NonFiniteLossError,
     build_model,
     composite,
-    mask_edge_input,
+    edge_outputs,
     inpaint_outputs,
     network_from_checkpoint,
     to_batch,
@@ -247,10 +247,10 @@ class _EpochBatches:
 def _stage_outputs(model: nn.Module, stage: str, x) -> dict[str, torch.Tensor]:
     """Eval-mode outputs of a trained model for a batch: edges (and images) as the stage produces them."""
     if stage == "edge":
-        edges_pred = model.G_edge(mask_edge_input(x.gray, x.edges, x.masks))
+        edges_pred = edge_outputs(model.G_edge, x.gray, x.edges, x.masks, model.cfg.sigma)
         return {"edges_pred": edges_pred, "edges_used": composite(edges_pred, x.edges, x.masks)}
     if hasattr(model, "G_edge"):
-        edges_pred = model.G_edge(mask_edge_input(x.gray, x.edges, x.masks))
+        edges_pred = edge_outputs(model.G_edge, x.gray, x.edges, x.masks, model.cfg.sigma)
         edges = composite(edges_pred, x.edges, x.masks)
     else:
         edges_pred = edges = x.edges
@@ -443,6 +443,11 @@ class Trainer:
             if "G_edge" not in ck["networks"]:
                 raise UsageError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
             edge_model = network_from_checkpoint(ck, "G_edge")
+            if bool(getattr(edge_model, "prefill", False)) != cfg.edge_prefill:
+                raise UsageError(f"edge_checkpoint {edge_checkpoint}: its G_edge has prefill={edge_model.prefill} but "
+                                 f"the config has edge_prefill={str(cfg.edge_prefill).lower()}; add --set "
+                                 f"edge_prefill={str(edge_model.prefill).lower()} (a --resume rebuilds G_edge from the "
+                                 "config, so the two must agree)")
         elif cfg.stage == "edge-inpaint":
             raise UsageError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= (a run "
                              "folder or checkpoint of an 'edge' run)")

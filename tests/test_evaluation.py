@@ -296,8 +296,10 @@ def test_main_csv_with_the_pipeline(capsys, tmp_path, tiny_pipeline):
                     "--masks-per-bucket", "1", "--methods", "ours,ours_true_edges,ns", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "method,bucket,n,psnr,ssim,l1,edge_f1"
-    assert len(lines) == 1 + 3 * (len(HOLE_BUCKETS) + 1)
-    assert {line.split(",")[0] for line in lines[1:]} == {"ours", "ours_true_edges", "ns"}
+    assert len(lines) == 1 + 5 * (len(HOLE_BUCKETS) + 1)  # with "ours": G1's edge map and Canny of Telea's too
+    assert {line.split(",")[0] for line in lines[1:]} == {"ours", "ours_true_edges", "ns", "g1", "telea_canny"}
+    g1 = [line.split(",") for line in lines[1:] if line.startswith("g1,")]
+    assert all(cells[3:6] == ["", "", ""] and 0 <= float(cells[6]) <= 1 for cells in g1)  # edge F1 only
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -390,3 +392,45 @@ def test_cli_table_has_edge_f1_and_bootstrap_intervals(capsys):
     # a bucket of one sample has no interval: said, not an error
     one = evaluate({"telea": telea, "mean": mean_fill}, items[:5])
     assert "no intervals" in comparison_lines(one, [("telea", "mean")])
+
+
+def test_edge_map_f1_known_cases():
+    from edgeconnect_lib.metrics import edge_map_f1
+
+    truth = np.zeros((32, 32), bool)
+    truth[:, 10] = True  # one vertical line
+    hole = np.zeros((32, 32), bool)
+    hole[8:24, 4:20] = True
+    none = np.zeros_like(truth)
+    assert edge_map_f1(truth, truth, hole) == 1.0
+    assert edge_map_f1(np.roll(truth, 1, axis=1), truth, hole) == 1.0  # 1 px off: within the tolerance
+    assert edge_map_f1(np.roll(truth, 3, axis=1), truth, hole) == 0.0  # 3 px off: another line
+    assert edge_map_f1(none, truth, hole) == 0.0 and edge_map_f1(truth, none, hole) == 0.0
+    assert edge_map_f1(none, none, hole) == 1.0  # nothing to draw, nothing drawn
+    half = truth.copy()
+    half[16:] = False  # the top half of the line: precision 1; 9 of the 16 hole pixels of the line lie within 1 px
+    assert edge_map_f1(half, truth, hole) == pytest.approx(2 * (9 / 16) / (1 + 9 / 16))
+    outside = np.roll(truth, 12, axis=1)  # column 22: a wrong line, but outside the hole, so not scored
+    assert edge_map_f1(truth | outside, truth, hole) == 1.0
+    with pytest.raises(ValueError, match="no hole"):
+        edge_map_f1(truth, truth, np.zeros_like(hole))
+
+
+def test_score_edge_maps_scores_g1_and_canny_of_telea(tiny_set, tiny_pipeline, monkeypatch):
+    from edgeconnect_lib.edges import canny_edges
+
+    rows = ev.score_edge_maps(tiny_pipeline, tiny_set)
+    assert [r["method"] for r in rows] == ["g1", "telea_canny"] * len(tiny_set)
+    assert all(set(r) == {"method", "photo", "bucket", "k", "hole_ratio", "edge_f1"} for r in rows)
+    # Canny of Telea's fill scores what evaluate's edge F1 gives the Telea method itself
+    telea_rows = [r for r in rows if r["method"] == "telea_canny"]
+    for r, item in zip(telea_rows, tiny_set):
+        assert r["edge_f1"] == pytest.approx(ev.hole_edge_f1(ev.telea(item.image, item.mask), item.image, item.mask))
+    # a G1 that draws exactly the photo's edges scores 1 in every hole
+    monkeypatch.setattr(tiny_pipeline, "predict_edges", lambda gray, canny, masks: torch.from_numpy(
+        canny_edges(gray[0, 0].numpy(), sigma=tiny_pipeline.sigma).astype(np.float32))[None, None])
+    perfect = ev.score_edge_maps(tiny_pipeline, tiny_set)
+    assert all(r["edge_f1"] == 1.0 for r in perfect if r["method"] == "g1")
+    summary = ev.summarize(rows)
+    assert {s["method"] for s in summary} == {"g1", "telea_canny"} and all(set(s) == {"method", "bucket", "n", "edge_f1"}
+                                                                             for s in summary)

@@ -14,7 +14,9 @@ from edgeconnect_lib.models import (
     NonFiniteLossError,
     Precision,
     build_model,
+    edge_outputs,
     mask_edge_input,
+    prefill_edges,
 )
 from edgeconnect_lib.networks import EdgeGenerator, InpaintGenerator
 
@@ -389,3 +391,34 @@ def test_bf16_pipeline_matches_fp32_on_a_real_photo():
     # the edges G_edge draws: the same pixels but for a few at the 0.5 threshold
     changed = np.mean((bf16.edges[hole] > 0.5) != (fp32.edges[hole] > 0.5))
     assert changed < 0.02, changed
+
+
+def test_prefill_edges_continue_a_step_across_the_hole_and_g1_sees_them():
+    gray = torch.full((1, 1, 32, 32), 0.2)
+    gray[..., 16:] = 0.8  # a vertical step between columns 15 and 16
+    masks = torch.zeros(1, 1, 32, 32)
+    masks[..., 12:20, 4:28] = 1  # a band across the step
+    hint = prefill_edges(gray, masks)
+    assert hint.shape == gray.shape and hint.dtype == gray.dtype
+    assert hint[masks == 0].sum() == 0  # the hint lives in the hole only
+    columns = set(hint[0, 0].nonzero()[:, 1].tolist())
+    assert columns and columns <= {15, 16}  # the step is continued through the hole, nothing else is drawn
+    torch.manual_seed(0)
+    G = EdgeGenerator(8, 1, prefill=True).eval()
+    edges = (gray > 0.5).float()
+    with torch.no_grad():
+        shown = edge_outputs(G, gray, edges, masks)
+        assert torch.equal(shown, G(mask_edge_input(gray, edges, masks, hint)))
+        assert not torch.equal(shown, G(mask_edge_input(gray, edges, masks)))
+        assert torch.equal(edge_outputs(G, gray, edges, masks, prefill=False), G(mask_edge_input(gray, edges, masks)))
+
+
+def test_edge_prefill_is_kept_by_the_pipeline_file_and_checked(tmp_path):
+    pipe = EdgeConnect(EdgeGenerator(8, 1, prefill=True), InpaintGenerator(8, 1))
+    assert EdgeConnect.load(pipe.save(tmp_path / "p.pt")).G_edge.prefill
+    assert not EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1)).G_edge.prefill
+    with pytest.raises(ValueError, match="prefill='yes'"):
+        EdgeGenerator(8, 1, prefill="yes")
+    with pytest.raises(ValueError, match="edge_prefill"):
+        get_config("tiny", edge_prefill="yes")
+    assert build_model(_cfg("edge", edge_prefill=True)).G_edge.prefill

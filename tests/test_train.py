@@ -360,3 +360,15 @@ def test_killed_run_resumes_without_losing_anything(photos, tmp_path):
     assert not list((out / "checkpoints").glob("*.tmp"))
     iters = [int(r["iteration"]) for r in csv.DictReader((out / "log.csv").open())]
     assert iters == list(range(1, final + 1))  # the log continues, without gaps or duplicates
+
+
+def test_edge_prefill_run_feeds_stage_three_and_a_mismatch_is_one_line(photos, tmp_path):
+    """A G1 trained with edge_prefill keeps it in its checkpoint; stage 3 must say so in its config too."""
+    Trainer(tiny("edge", iterations=1, edge_prefill=True), photos, tmp_path / "edge", verbose=False).fit()
+    with pytest.raises(ValueError, match="--set edge_prefill=true"):
+        Trainer(tiny("edge-inpaint", iterations=1), photos, tmp_path / "ei", verbose=False,
+                edge_checkpoint=tmp_path / "edge")
+    trainer = Trainer(tiny("edge-inpaint", iterations=1, edge_prefill=True), photos, tmp_path / "ei2",
+                      verbose=False, edge_checkpoint=tmp_path / "edge")
+    assert trainer.model.G_edge.prefill
+    trainer.fit()
