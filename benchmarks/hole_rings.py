@@ -1,8 +1,8 @@
 """Where in the hole a pipeline wins or loses against the classical fills: in-hole PSNR per ring of distance
 from the hole's edge (``evaluation.distance_profile``), on the val photos at 256 px, the holes of ``evaluate``.
 
-    python benchmarks/hole_rings.py PIPELINE.pt                  # runs/val.flist, 2 holes per bucket (60)
-    python benchmarks/hole_rings.py PIPELINE.pt --photos FLIST --masks-per-bucket 1
+    python benchmarks/hole_rings.py PIPELINE.pt                  # the val photos, 2 holes per bucket (60)
+    python benchmarks/hole_rings.py PIPELINE.pt --photos heldout --masks-per-bucket 1
 
 Prints one row per method: PSNR in the rings 1-2, 3-4, 5-8, 9-16 and 17+ px from the nearest known pixel, and
 over the whole hole. Issue 18's diagnosis (stop 30, ``data/README.md``): the campaign's G2 lost to Telea by 4 dB in
@@ -24,13 +24,14 @@ METHODS = ("ours", "ours_no_edges", "ours_true_edges", "telea", "ns", "pullpush"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint", help="a pipeline file (EdgeConnect.save)")
-    parser.add_argument("--photos", default="runs/val.flist", help="a file list of photos (default: runs/val.flist)")
+    parser.add_argument("--photos", default="val",
+                        help="val (default), test, heldout, or a folder / glob / .flist (as evaluate --photos)")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--masks-per-bucket", type=int, default=2)
     parser.add_argument("--methods", default=",".join(METHODS))
     args = parser.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    photos = [line.strip() for line in open(args.photos) if line.strip()]
+    photos = ev.photo_paths(args.photos)
     items = ev.make_eval_set(photos, size=args.size, masks_per_bucket=args.masks_per_bucket)
     ec = EdgeConnect.load(args.checkpoint, device="cpu", amp="off")
     outputs: dict[str, list[np.ndarray]] = {}
