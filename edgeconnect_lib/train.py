@@ -103,7 +103,7 @@ __all__ = [
 ]
 
 #: Config fields that must match a checkpoint to resume from it (the networks' shapes and the stage).
-RESUME_MUST_MATCH = ("stage", "base_channels", "residual_blocks", "disc_channels", "edge_spectral_norm")
+RESUME_MUST_MATCH = ("stage", "base_channels", "residual_blocks", "disc_channels", "edge_spectral_norm", "edge_prefill")
 #: Config fields whose change on a resume is not worth a notice.
 RESUME_QUIET = ("progress",)
 
@@ -443,11 +443,11 @@ class Trainer:
             if "G_edge" not in ck["networks"]:
                 raise UsageError(f"edge_checkpoint {edge_checkpoint} holds no G_edge (networks: {sorted(ck['networks'])})")
             edge_model = network_from_checkpoint(ck, "G_edge")
-            if bool(getattr(edge_model, "prefill", False)) != cfg.edge_prefill:
-                raise UsageError(f"edge_checkpoint {edge_checkpoint}: its G_edge has prefill={edge_model.prefill} but "
-                                 f"the config has edge_prefill={str(cfg.edge_prefill).lower()}; add --set "
-                                 f"edge_prefill={str(edge_model.prefill).lower()} (a --resume rebuilds G_edge from the "
-                                 "config, so the two must agree)")
+            if edge_model.prefill and not cfg.edge_prefill:
+                raise UsageError(f"edge_checkpoint {edge_checkpoint}: its G_edge was trained with edge_prefill (it "
+                                 "expects the pull-push fill's edges in the hole) but the config has "
+                                 "edge_prefill=false; add --set edge_prefill=true")
+            edge_model.prefill = cfg.edge_prefill  # no weight changes: G1 is shown the hint from now on (networks.EdgeGenerator)
         elif cfg.stage == "edge-inpaint":
             raise UsageError("stage 'edge-inpaint' needs a trained edge model: pass edge_checkpoint= (a run "
                              "folder or checkpoint of an 'edge' run)")

@@ -372,3 +372,15 @@ def test_edge_prefill_run_feeds_stage_three_and_a_mismatch_is_one_line(photos, t
                       verbose=False, edge_checkpoint=tmp_path / "edge")
     assert trainer.model.G_edge.prefill
     trainer.fit()
+    # a G1 trained without the hint is shown it when stage 3 asks (its weights are unchanged), and a resume keeps it
+    Trainer(tiny("edge", iterations=1), photos, tmp_path / "plain", verbose=False).fit()
+    cfg = tiny("edge-inpaint", iterations=1, edge_prefill=True, save_every=1)
+    first = Trainer(cfg, photos, tmp_path / "ei3", verbose=False, edge_checkpoint=tmp_path / "plain")
+    assert first.model.G_edge.prefill
+    first.fit()
+    resumed = Trainer(tiny("edge-inpaint", iterations=2, edge_prefill=True), photos, tmp_path / "ei3",
+                      verbose=False, resume=True, edge_checkpoint=tmp_path / "plain")
+    assert resumed.model.G_edge.prefill and resumed.iteration == 1
+    with pytest.raises(ValueError, match="edge_prefill"):  # resuming without the hint would change G1's input
+        Trainer(tiny("edge-inpaint", iterations=2), photos, tmp_path / "ei3", verbose=False, resume=True,
+                edge_checkpoint=tmp_path / "plain")
