@@ -245,12 +245,15 @@ class _EpochBatches:
 # ----------------------------------------------------------------------------------------------------------
 @torch.no_grad()
 def _stage_outputs(model: nn.Module, stage: str, x) -> dict[str, torch.Tensor]:
-    """Eval-mode outputs of a trained model for a batch: edges (and images) as the stage produces them."""
+    """Eval-mode outputs of a trained model (a training model or an ``EdgeConnect`` pipeline) for a batch: edges
+    (and images) as the stage produces them."""
+    # the Canny sigma of edge_prefill's hint: a training model's config, a pipeline's own, else the paper's 2
+    sigma = model.cfg.sigma if hasattr(model, "cfg") else getattr(model, "sigma", 2.0)
     if stage == "edge":
-        edges_pred = edge_outputs(model.G_edge, x.gray, x.edges, x.masks, model.cfg.sigma)
+        edges_pred = edge_outputs(model.G_edge, x.gray, x.edges, x.masks, sigma)
         return {"edges_pred": edges_pred, "edges_used": composite(edges_pred, x.edges, x.masks)}
     if hasattr(model, "G_edge"):
-        edges_pred = edge_outputs(model.G_edge, x.gray, x.edges, x.masks, model.cfg.sigma)
+        edges_pred = edge_outputs(model.G_edge, x.gray, x.edges, x.masks, sigma)
         edges = composite(edges_pred, x.edges, x.masks)
     else:
         edges_pred = edges = x.edges
