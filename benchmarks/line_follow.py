@@ -1,6 +1,6 @@
 """Does G2 follow a line the user draws through the hole? Issue 18's lesson-10 criterion, measured on many holes.
 
-    python benchmarks/line_follow.py PIPELINE.pt [PIPELINE2.pt ...]     # runs/val.flist, 4 holes per photo
+    python benchmarks/line_follow.py PIPELINE.pt [PIPELINE2.pt ...]     # the val photos, 4 holes per photo
     python benchmarks/line_follow.py PIPELINE.pt --photos FLIST --holes 4 --seed 0
 
 For each photo (centre square, 256 px) and hole (a round-brush stroke of 45 px, as lesson 10 paints), one straight
@@ -72,7 +72,8 @@ def random_holes(photo: np.ndarray, n: int, rng: np.random.Generator):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", help="pipeline files (EdgeConnect.load)")
-    parser.add_argument("--photos", default="runs/val.flist", help="val, test, heldout, a folder or a .flist of photos (default: runs/val.flist)")
+    parser.add_argument("--photos", default="val",
+                        help="val (default), test, heldout, or a folder / glob / .flist (as evaluate --photos)")
     parser.add_argument("--holes", type=int, default=4, help="holes per photo (default: 4)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -42,7 +42,6 @@ from .errors import UsageError
 from .fileio import encode_image, write_png
 from .images import rgb_to_gray, to_uint8
 from .masks import hole_ratio, load_edge_map
-from .pipeline import prepare
 
 __all__ = [
     "brush_stroke",
@@ -180,7 +179,7 @@ def compose_edges(known: np.ndarray, hole_edges: np.ndarray, mask: np.ndarray) -
 def predict_edges(pipeline, image: np.ndarray, mask: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """``G_edge``'s edges in the hole composed with the known region's Canny edges, bool (H, W).
 
-    The inputs are the pipeline's own (:func:`edgeconnect_lib.pipeline.prepare`: the same Canny, the same
+    The map is the pipeline's own (:meth:`EdgeConnect.edge_map`: the same Canny, the same
     padding as :meth:`EdgeConnect.inpaint`), and ``G_edge``'s soft output is thresholded at ``threshold``: an
     editable map is binary, like the maps the command line reads with ``--edges`` (a grey level above one half is
     an edge).
@@ -189,9 +188,7 @@ def predict_edges(pipeline, image: np.ndarray, mask: np.ndarray, threshold: floa
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[2] != 3 or image.shape[:2] != mask.shape:
         raise UsageError(f"image must be H x W x 3 with the mask's size {mask.shape}, got {image.shape}")
-    x = prepare(image, mask, sigma=pipeline.sigma, device=pipeline.device)
-    soft = pipeline.predict_edges(x.gray, x.canny, x.masks)
-    return x.crop(soft)[..., 0] > threshold
+    return pipeline.edge_map(image, mask) > threshold
 
 
 def save_edges(edges: np.ndarray, path: str | Path) -> Path:

@@ -320,8 +320,7 @@ def score_edge_maps(ec: Any, eval_set: Sequence[EvalItem], threshold: float = G1
     rows = []
     for item in eval_set:
         truth = canny_edges(rgb_to_gray(item.image), sigma=ec.sigma)
-        x = ec.prepare(item.image, item.mask)
-        drawn = x.crop(ec.predict_edges(x.gray, x.canny, x.masks))[..., 0] > threshold
+        drawn = ec.edge_map(item.image, item.mask) > threshold
         classical = canny_edges(rgb_to_gray(telea(item.image, item.mask)), sigma=ec.sigma)
         for name, edges in (("g1", drawn), ("telea_canny", classical)):
             rows.append({"method": name, "photo": item.name, "bucket": bucket_label(item.bucket), "k": item.k,

@@ -341,6 +341,13 @@ class EdgeConnect(nn.Module):
                                      prefill=bool(getattr(self.G_edge, "prefill", False))).float()
         return composite(predicted, canny, masks)
 
+    def edge_map(self, image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+        """The soft edge map G_inpaint would get for one image, (H, W) float: ``G_edge``'s probabilities in the hole,
+        the known region's Canny edges elsewhere (:meth:`prepare`, then :meth:`predict_edges`, cut back to the
+        image's size). The editor thresholds it into an editable map; ``evaluate`` scores it."""
+        x = self.prepare(image, hole)
+        return x.crop(self.predict_edges(x.gray, x.canny, x.masks))[..., 0]
+
     @torch.no_grad()
     def forward(self, images: torch.Tensor, masks: torch.Tensor, canny: torch.Tensor,
                 edges: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
