@@ -292,8 +292,9 @@ class EdgeGenerator(_Generator):
     ``prefill`` (not in the paper; off by default) changes no weight, like G2's ``colour_reference``: it tells
     :func:`edgeconnect_lib.pipeline.edge_outputs` to put a classical guess in the hole of the edge channel, the
     Canny edges of the pull-push fill (:func:`edgeconnect_lib.pipeline.prefill_edges`), instead of zeros. G1 then
-    corrects and continues lines it is shown rather than drawing them from nothing. Why: the in-hole edge F1 of a G1 trained on
-    a CPU budget stayed below that of the Canny edges of a Telea fill (issue 18; ``evaluate``'s edge-map section and ``data/README.md``).
+    corrects and continues lines it is shown rather than drawing them from nothing. Why: the in-hole edge F1 of
+    a G1 trained on a CPU budget stayed below that of the Canny edges of a Telea fill (issue 18; ``evaluate``'s
+    edge-map section and ``data/README.md``).
     """
 
     _input_doc = "gray, masked edges, mask"
