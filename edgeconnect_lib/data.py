@@ -354,7 +354,8 @@ class InpaintingDataset(Dataset):
         file) and the next index is used instead (deterministically). With DataLoader workers,
         each worker keeps its own :attr:`skipped`.
 
-    A photo whose short side is smaller than ``size`` is upscaled, with a warning once per file.
+    A photo whose short side is smaller than ``size`` is upscaled, with one warning for the first such file (per
+    copy of the dataset: each DataLoader worker warns once); :attr:`small` lists every one met so far.
     """
 
     def __init__(
@@ -412,7 +413,8 @@ class InpaintingDataset(Dataset):
 
         #: Photos that could not be read and were skipped (``on_error="skip"``), each once.
         self.skipped: list[Path] = []
-        self._warned_small: set[Path] = set()
+        #: Photos met so far whose short side is smaller than ``size`` (upscaled), each once.
+        self.small: list[Path] = []
         self._draws = 0  # items drawn by this copy of the dataset (makes training draws differ per call)
 
     # -- bookkeeping ----------------------------------------------------------------------------
@@ -503,13 +505,15 @@ class InpaintingDataset(Dataset):
         """Load ``path`` and build its sample; ``index`` fixes the evaluation mask."""
         rgb = load_image(path)  # H x W x 3 float32 in [0, 1]; raises ImageReadError naming the file
         height, width = rgb.shape[:2]
-        if min(height, width) < self.size and path not in self._warned_small:
-            self._warned_small.add(path)
-            warnings.warn(
-                f"image {path} is {width} x {height}, smaller than size={self.size}: it is upscaled "
-                "(blurry samples); use larger photos or a smaller size",
-                stacklevel=3,
-            )
+        if min(height, width) < self.size and path not in self.small:
+            self.small.append(path)
+            if len(self.small) == 1:  # one line for a folder with many small photos, not one per photo
+                warnings.warn(
+                    f"image {path} is {width} x {height}, smaller than size={self.size}: it is upscaled "
+                    "(blurry samples); use larger photos or a smaller size (further smaller photos are upscaled "
+                    "without another warning)",
+                    stacklevel=3,
+                )
 
         # geometry: one square crop, resized to size x size, maybe mirrored
         top, left, side = _crop_box(height, width, self.train, rng, self.crop_fraction)

@@ -363,6 +363,19 @@ def test_small_image_is_upscaled_with_one_warning(tmp_path: Path) -> None:
         ds[0]
 
 
+def test_many_small_images_give_one_warning_and_are_all_listed(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    for k in range(3):
+        Image.fromarray(_photo(rng, 20 + k, 30)).save(tmp_path / f"tiny{k}.png")
+    ds = InpaintingDataset(tmp_path, size=S, train=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for i in range(3):
+            ds[i]
+    assert len([w for w in caught if "smaller than size" in str(w.message)]) == 1
+    assert sorted(p.name for p in ds.small) == ["tiny0.png", "tiny1.png", "tiny2.png"]
+
+
 # ----------------------------------------------------------------------------------------------
 # batching and the course photos
 # ----------------------------------------------------------------------------------------------
