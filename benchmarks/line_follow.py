@@ -7,7 +7,7 @@ For each photo (centre square, 256 px) and hole (a round-brush stroke of 45 px, 
 1-px line is drawn across the hole at a random angle through its centre (``editor.EdgeEdit.draw_edge``: inside the
 hole only; outside it G2 sees the known region's Canny edges). The pipeline fills the hole twice, with that line and
 with an empty hole (``clear_edges``). **Coverage** = the share of the drawn line's pixels that lie within 2 px of a
-Canny edge (sigma 2) of the fill: lesson 10's "followed" is coverage >= 0.5. The line's coverage by the fill made
+Canny edge (sigma 2) of the fill (``metrics.line_coverage``): lesson 10's "followed" is coverage >= 0.5. The line's coverage by the fill made
 *without* it is the control (a fill may have an edge there anyway), and the two are compared under the one
 statistics rule (paired bootstrap over the holes). Lesson 10's own edit (the ladybird's stem, two lines) is the
 first row.
@@ -18,28 +18,19 @@ from __future__ import annotations
 
 import argparse
 
-import cv2
 import numpy as np
 import torch
 
 from edgeconnect_lib.bootstrap import format_comparison, paired_bootstrap
 from edgeconnect_lib.course_data import data_dir
 from edgeconnect_lib.data import center_square
-from edgeconnect_lib.edges import canny_edges
 from edgeconnect_lib.editor import EdgeEdit
-from edgeconnect_lib.images import load_image, rgb_to_gray
+from edgeconnect_lib.metrics import line_coverage
+from edgeconnect_lib.images import load_image
 from edgeconnect_lib import evaluation as ev
 from edgeconnect_lib.models import EdgeConnect
 
 BRUSH = 45          # lesson 10's hole brush at 256 px
-TOLERANCE = 2       # px: a drawn pixel counts as followed when a Canny edge of the fill is this close
-
-
-def coverage(result: np.ndarray, line: np.ndarray, sigma: float) -> float:
-    """Share of the ``line`` pixels within :data:`TOLERANCE` px of a Canny edge of ``result`` (H x W x 3)."""
-    edges = canny_edges(rgb_to_gray(result), sigma=sigma)
-    near = cv2.dilate(edges.astype(np.uint8), np.ones((2 * TOLERANCE + 1,) * 2, np.uint8)) > 0
-    return float((near & line).sum() / max(int(line.sum()), 1))
 
 
 def line_scores(pipeline: EdgeConnect, photo: np.ndarray, hole: np.ndarray,
@@ -52,7 +43,7 @@ def line_scores(pipeline: EdgeConnect, photo: np.ndarray, hole: np.ndarray,
     with_line = edit.inpaint(pipeline).image
     edit.clear_edges()
     without = edit.inpaint(pipeline).image
-    return coverage(with_line, drawn, pipeline.sigma), coverage(without, drawn, pipeline.sigma)
+    return line_coverage(with_line, drawn, pipeline.sigma), line_coverage(without, drawn, pipeline.sigma)
 
 
 def random_holes(photo: np.ndarray, n: int, rng: np.random.Generator):

@@ -266,10 +266,18 @@ def network_entries(networks: Mapping[str, nn.Module]) -> dict[str, dict[str, An
             "network_configs": {n: network_config(m) for n, m in networks.items()}}
 
 
-def save_pipeline(path: str | os.PathLike, networks: Mapping[str, nn.Module], sigma: float,
+def save_pipeline(path: str | os.PathLike, networks: Mapping[str, nn.Module], sigma: float, half: bool = False,
                   **metadata: Any) -> Path:
     """Write the inference pipeline's file (``edgeconnect_lib.pipeline/1``, :data:`PIPELINE_FORMAT`) atomically:
     ``networks`` (``G_edge``, ``G_inpaint``), their ``network_configs``, Canny's ``sigma`` and ``metadata``.
-    :meth:`edgeconnect_lib.pipeline.EdgeConnect.load` reads it (with :func:`load_checkpoint`)."""
-    obj = {"format": PIPELINE_FORMAT, **network_entries(networks), "sigma": float(sigma), "metadata": dict(metadata)}
+    :meth:`edgeconnect_lib.pipeline.EdgeConnect.load` reads it (with :func:`load_checkpoint`). ``half=True`` stores
+    the float32 weights as float16, as :func:`export_weights` does (half the size; loading copies them back into
+    float32 networks)."""
+    entries = network_entries(networks)
+    if half:
+        entries["networks"] = {name: {key: (value.half() if value.dtype == torch.float32 else value)
+                                      for key, value in state.items()}
+                               for name, state in entries["networks"].items()}
+        metadata = {**metadata, "stored_as": "float16"}
+    obj = {"format": PIPELINE_FORMAT, **entries, "sigma": float(sigma), "metadata": dict(metadata)}
     return atomic_save(obj, Path(path))

@@ -24,7 +24,7 @@ converted) with values in ``[0, data_range]`` and return one float per image as 
 **Inside the hole** (NumPy images, what :mod:`edgeconnect_lib.evaluation` scores methods with): :func:`hole_psnr` and
 :func:`hole_l1` over the hole pixels, :func:`hole_bbox_ssim` (scikit-image's SSIM on the hole's bounding box,
 :func:`hole_bbox`) and :func:`hole_edge_f1` (do the lines that cross the hole get drawn?). :func:`psnr_from_mse` is
-their one PSNR formula.
+their one PSNR formula. :func:`line_coverage` asks whether a fill follows a line a user drew (lesson 10).
 
 Used by the trainer's validation (:mod:`edgeconnect_lib.train`); lesson 07 compares models with them.
 """
@@ -43,7 +43,7 @@ from .images import rgb_to_gray
 
 __all__ = ["psnr", "psnr_per_image", "ssim", "l1", "mae", "authors_mae", "checkerboard_ratio", "edge_precision_recall", "binary_precision_recall", "EdgeScores", "to_gray",
            "gaussian_window", "psnr_from_mse", "hole_psnr", "hole_l1", "hole_bbox", "hole_bbox_ssim", "hole_edge_f1",
-           "edge_map_f1",
+           "edge_map_f1", "line_coverage", "LINE_TOLERANCE",
            "MIN_SSIM_SIDE", "EDGE_TOLERANCE"]
 
 #: scikit-image's rgb2gray weights (ITU-R BT.709), as the authors' metrics script used.
@@ -393,3 +393,28 @@ def hole_edge_f1(pred: np.ndarray, target: np.ndarray, mask: np.ndarray, sigma: 
     e_pred = canny_edges(rgb_to_gray(np.clip(np.asarray(pred, np.float32), 0, 1)), sigma=sigma)
     e_true = canny_edges(rgb_to_gray(np.clip(np.asarray(target, np.float32), 0, 1)), sigma=sigma)
     return edge_map_f1(e_pred, e_true, mask, tolerance)
+
+
+#: px: a drawn line's pixel counts as followed when a Canny edge of the fill lies this close (issue 18, lesson 10).
+LINE_TOLERANCE = 2
+
+
+def line_coverage(result: np.ndarray, line: np.ndarray, sigma: float = 2.0, tolerance: int = LINE_TOLERANCE) -> float:
+    """Does a fill follow a line drawn through the hole? The share of the ``line`` pixels (H x W, bool) that lie
+    within ``tolerance`` px (Chebyshev) of a Canny edge (``sigma``) of ``result`` (H x W x 3 in [0, 1]).
+
+    1 when every drawn pixel has an edge of the fill next to it, 0 when the fill is flat there. Lesson 10 calls a
+    line "followed" at a coverage of at least one half (issue 18); compare with the coverage of the same line by the
+    fill made without it, since a fill may have an edge there anyway (``benchmarks/line_follow.py``).
+    """
+    import cv2
+
+    line = np.asarray(line) != 0
+    result = np.asarray(result, np.float32)
+    if result.shape[:2] != line.shape:
+        raise UsageError(f"line_coverage: the line is {line.shape}, the image {result.shape[:2]}")
+    if not line.any():
+        raise UsageError("line_coverage: the line has no pixel: nothing to follow")
+    edges = canny_edges(rgb_to_gray(np.clip(result, 0, 1)), sigma=sigma)
+    near = cv2.dilate(edges.astype(np.uint8), np.ones((2 * tolerance + 1,) * 2, np.uint8)) > 0
+    return float((near & line).sum() / line.sum())

@@ -416,6 +416,26 @@ def test_edge_map_f1_known_cases():
         edge_map_f1(truth, truth, np.zeros_like(hole))
 
 
+def test_line_coverage_known_cases():
+    """Lesson 10's measure: a fill with a step along the drawn line covers it; a flat fill does not; 3 px off does
+    not count, 2 px does."""
+    from edgeconnect_lib.metrics import line_coverage
+
+    line = np.zeros((48, 48), bool)
+    line[8:40, 24] = True  # a vertical line drawn in the hole
+    step = np.zeros((48, 48, 3), np.float32)
+    step[:, 24:] = 1.0  # a fill with a vertical edge there
+    assert line_coverage(step, line) == 1.0
+    assert line_coverage(np.full((48, 48, 3), 0.5, np.float32), line) == 0.0
+    assert line_coverage(np.roll(step, 2, axis=1), line) == 1.0  # 2 px off: within the tolerance
+    assert line_coverage(np.roll(step, 5, axis=1), line) == 0.0  # 5 px off: another line
+    half = np.full((48, 48, 3), 0.5, np.float32)
+    half[:24, 24:] = 1.0  # the edge runs along the top half of the line only
+    assert 0.4 < line_coverage(half, line) < 0.7
+    with pytest.raises(ValueError, match="no pixel"):
+        line_coverage(step, np.zeros_like(line))
+
+
 def test_score_edge_maps_scores_g1_and_canny_of_telea(tiny_set, tiny_pipeline, monkeypatch):
     from edgeconnect_lib.edges import canny_edges
 

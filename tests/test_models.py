@@ -277,6 +277,23 @@ def test_pipeline_save_load_roundtrip(tmp_path):
     assert np.array_equal(pipe.inpaint(image, mask).image, again.inpaint(image, mask).image)
 
 
+def test_pipeline_saved_in_half_precision_is_half_the_size_and_gives_nearly_the_same_fill(tmp_path):
+    torch.manual_seed(0)
+    pipe = EdgeConnect(EdgeGenerator(8, 1), InpaintGenerator(8, 1))
+    full, half = pipe.save(tmp_path / "full.pt"), pipe.save(tmp_path / "half.pt", half=True)
+    saved = torch.load(half, weights_only=True)
+    assert saved["metadata"] == {"stored_as": "float16"}
+    assert all(v.dtype == torch.float16 for v in saved["networks"]["G_inpaint"].values() if v.is_floating_point())
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    again = EdgeConnect.load(half)
+    assert next(again.G_inpaint.parameters()).dtype == torch.float32  # loaded back into float32 networks
+    image = np.random.default_rng(1).random((24, 24, 3)).astype(np.float32)
+    mask = np.zeros((24, 24), bool)
+    mask[4:12, 4:12] = True
+    a, b = pipe.inpaint(image, mask).image, again.inpaint(image, mask).image
+    assert np.array_equal(a[~mask], b[~mask]) and 0 < np.abs(a - b).max() < 2 / 255
+
+
 def test_pipeline_from_trained_models_shares_the_generators():
     edge, inpaint = EdgeModel(_cfg("edge")), InpaintModel(_cfg("inpaint"))
     pipe = EdgeConnect.from_models(edge, inpaint)
