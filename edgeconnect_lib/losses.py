@@ -37,6 +37,7 @@ __all__ = [
     "masked_l1",
     "seam_band",
     "seam_l1",
+    "gradient_l1",
     "gram_matrix",
     "PerceptualStyleLoss",
     "edge_generator_objective",
@@ -65,6 +66,9 @@ class LossWeights:
     - ``edge_bce`` (default 0, **not in the paper**): the weight of :func:`balanced_bce`, a supervised,
       class-balanced cross-entropy of G1's edge map against the Canny labels (HED, Xie & Tu 2015), for when the
       adversarial + feature-matching objective alone leaves G1 drawing almost no edges in a hole.
+    - ``grad_l1`` (default 0, **not in the paper**): the weight of :func:`gradient_l1`, an L1 on G2's image
+      gradients in the hole, a stand-in for the structure the paper's VGG19 losses reward, which the course trains
+      without (no ImageNet weights offline, and VGG19 costs most of a CPU step).
 
     (The authors' repository also has fallback defaults, style 1, perceptual 1, adversarial 0.01, that are
     not the paper's; its example config, like these defaults, matches the paper.)
@@ -80,6 +84,7 @@ class LossWeights:
     seam_l1: float = 0.0
     seam_width: int = 3
     edge_bce: float = 0.0
+    grad_l1: float = 0.0
 
     def __post_init__(self) -> None:
         _check_kind(self.gan, "gan")
@@ -216,6 +221,32 @@ def seam_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, widt
     band = seam_band(mask, width).to(output.dtype)
     count = band.sum() * output.shape[1]
     total = ((output - target).abs() * band).sum()
+    return torch.where(count > 0, total / count.clamp_min(1), total.new_zeros(()))
+
+
+def gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """L1 of the image gradients in the hole: the mean of ``|d output - d target|`` over the horizontal and vertical
+    differences of neighbouring pixels (``d x = x[.., j+1] - x[.., j]``) of which at least one lies in the hole.
+
+    **Not in EdgeConnect.** It is the gradient difference loss of Mathieu, Couprie & LeCun (2016, Eq. 5) in its
+    signed form with alpha = 1: a fill is rewarded for a step where the photo has one, of the same sign, and in the
+    same place. ``L_l1`` weighs a one-pixel-wide edge like any other pixel, so a blur that halves it costs little;
+    here its differences count in full. The paper gets sharp structure from the perceptual and style losses on
+    ImageNet VGG19 features, which the course trains without (no weights offline). 0 when there is no hole.
+    """
+    if output.shape != target.shape or mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[0] != output.shape[0] \
+            or mask.shape[2:] != output.shape[2:]:
+        raise UsageError(f"gradient_l1: output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
+                         f"{tuple(mask.shape)} must be (B, C, H, W), (B, C, H, W) and (B, 1, H, W)")
+    hole = (mask > 0.5).to(output.dtype)
+    total, count = output.new_zeros(()), output.new_zeros(())
+    for dim in (-1, -2):  # horizontal, then vertical neighbours
+        n = output.shape[dim] - 1
+        d_out = output.narrow(dim, 1, n) - output.narrow(dim, 0, n)
+        d_target = target.narrow(dim, 1, n) - target.narrow(dim, 0, n)
+        pair = torch.maximum(hole.narrow(dim, 1, n), hole.narrow(dim, 0, n))  # a pair touching the hole
+        total = total + ((d_out - d_target).abs() * pair).sum()
+        count = count + pair.sum() * output.shape[1]
     return torch.where(count > 0, total / count.clamp_min(1), total.new_zeros(()))
 
 
@@ -426,7 +457,8 @@ def inpaint_generator_objective(
     ``{"loss_G_l1", "loss_G_adv", "loss_G_perc", "loss_G_style", "loss_G"}``.
 
     With ``perceptual_style=None``, or both VGG weights 0, VGG19 is not run and those two terms are 0.
-    With ``weights.seam_l1 > 0`` (not in the paper) a term ``"loss_G_seam"`` = ``seam_l1 * seam_l1(...)`` is added.
+    With ``weights.seam_l1 > 0`` (not in the paper) a term ``"loss_G_seam"`` = ``seam_l1 * seam_l1(...)`` is added,
+    with ``weights.grad_l1 > 0`` (not in the paper either) a term ``"loss_G_grad"`` = ``grad_l1 * gradient_l1(...)``.
     """
     # lambda_l1 * L_l1 (normalised by the hole ratio)
     l1 = weights.l1 * masked_l1(outputs, images, masks)
@@ -442,5 +474,8 @@ def inpaint_generator_objective(
     if weights.seam_l1 > 0:
         # the course's extra weight on the first pixels inside the hole (not in the paper)
         terms["loss_G_seam"] = weights.seam_l1 * seam_l1(outputs, images, masks, weights.seam_width)
+    if weights.grad_l1 > 0:
+        # the course's stand-in for the structure the VGG19 losses reward (not in the paper)
+        terms["loss_G_grad"] = weights.grad_l1 * gradient_l1(outputs, images, masks)
     terms["loss_G"] = sum(terms.values())
     return terms

@@ -134,7 +134,8 @@ def _adam(params, lr: float, cfg: TrainConfig) -> torch.optim.Adam:
 def _loss_weights(cfg: TrainConfig) -> LossWeights:
     return LossWeights(edge_adv=cfg.edge_adv, edge_fm=cfg.edge_fm, l1=cfg.l1, inpaint_adv=cfg.inpaint_adv,
                        perceptual=cfg.perceptual, style=cfg.style, gan=cfg.gan,
-                       seam_l1=cfg.seam_l1, seam_width=cfg.seam_width, edge_bce=cfg.edge_bce)
+                       seam_l1=cfg.seam_l1, seam_width=cfg.seam_width, edge_bce=cfg.edge_bce,
+                       grad_l1=cfg.grad_l1)
 
 
 @contextlib.contextmanager

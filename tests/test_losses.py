@@ -357,6 +357,40 @@ def test_seam_l1_weighs_only_the_band_and_joins_the_objective_only_when_asked():
         seam_l1(edge, img, mask[:, :, :8], 2)
 
 
+def test_gradient_l1_rewards_a_step_in_the_right_place_and_joins_the_objective_only_when_asked():
+    from edgeconnect_lib.losses import gradient_l1
+
+    photo = torch.zeros(1, 3, 16, 16)
+    photo[..., 8:] = 1.0  # a vertical step between columns 7 and 8
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:12, 4:12] = 1  # the hole crosses the step
+    assert gradient_l1(photo, photo, mask).item() == 0
+    flat = torch.full_like(photo, 0.5)  # the best constant fill: L1 0.5 everywhere, and no step
+    moved = torch.roll(photo, 2, dims=-1)  # the step 2 px off
+    blurred = photo.clone()
+    blurred[..., 7], blurred[..., 8] = 1 / 3, 2 / 3  # the step spread over three pixel pairs
+    # a pair touching the hole: 9 columns x 8 rows horizontally, 8 x 9 vertically (x 3 channels)
+    pairs = 3 * (9 * 8 + 8 * 9)
+    assert gradient_l1(flat, photo, mask).item() == pytest.approx(3 * 8 / pairs)  # the step missed on 8 rows
+    assert gradient_l1(moved, photo, mask).item() == pytest.approx(2 * 3 * 8 / pairs)  # missed, and drawn elsewhere
+    assert gradient_l1(blurred, photo, mask).item() == pytest.approx(3 * 8 * (2 / 3 + 1 / 3 + 1 / 3) / pairs)
+    assert gradient_l1(flat, photo, torch.zeros_like(mask)).item() == 0  # no hole: 0, no NaN
+    outside = photo.clone()
+    outside[..., 0, :] = 0.3  # wrong in the known region, 3 rows from the hole: not scored
+    assert gradient_l1(outside, photo, mask).item() == 0
+    logits = torch.zeros(1, 1, 2, 2)
+    plain = inpaint_generator_objective(flat, photo, mask, logits, None, LossWeights(perceptual=0, style=0))
+    assert "loss_G_grad" not in plain
+    with_grad = inpaint_generator_objective(flat, photo, mask, logits, None,
+                                            LossWeights(perceptual=0, style=0, grad_l1=2.0))
+    torch.testing.assert_close(with_grad["loss_G_grad"], 2.0 * gradient_l1(flat, photo, mask))
+    torch.testing.assert_close(with_grad["loss_G"], plain["loss_G"] + with_grad["loss_G_grad"])
+    with pytest.raises(ValueError, match="grad_l1"):
+        LossWeights(grad_l1=-1.0)
+    with pytest.raises(ValueError, match="gradient_l1"):
+        gradient_l1(flat, photo, mask[:, :, :8])
+
+
 # ------------------------------------------------------------------------------------------------------------
 # balanced_bce: the optional supervised term of G1 (HED's class-balanced cross-entropy; not in the paper)
 # ------------------------------------------------------------------------------------------------------------
