@@ -302,6 +302,35 @@ def test_main_csv_with_the_pipeline(capsys, tmp_path, tiny_pipeline):
     assert all(cells[3:6] == ["", "", ""] and 0 <= float(cells[6]) <= 1 for cells in g1)  # edge F1 only
 
 
+def test_report_says_the_better_classical_fill_and_the_true_edges_gain(capsys, tmp_path, tiny_pipeline):
+    """The markdown report prints issue 18's two criteria: ours against the better of Telea and NS per bucket and
+    measure, and the true edges against none over the 20-60% holes, each with its interval."""
+    ckpt = tiny_pipeline.save(tmp_path / "tiny.pt")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    from PIL import Image
+
+    Image.fromarray((_photo(40, 40) * 255).astype(np.uint8)).save(photos / "a.png")
+    assert ev.main(["--photos", str(photos), "--checkpoint", str(ckpt), "--size", "32", "--masks-per-bucket", "2",
+                    "--methods", "ours,ours_true_edges,ours_no_edges,telea,ns"]) == 0
+    text = capsys.readouterr().out
+    best = text.split("Against the better classical fill in each bucket")[1]
+    for title in ("PSNR (dB)", "SSIM", "edge F1"):
+        line = next(x for x in best.splitlines() if x.startswith(f"ours - better of telea / ns, {title}: "))
+        assert line.count("95% CI") == len(HOLE_BUCKETS) + 1 and ("(telea)" in line or "(ns)" in line)
+    assert "true edges against no edges, the 20-60% holes pooled: " in text
+
+
+def test_true_edges_gain_pools_the_20_to_60_percent_holes():
+    rows = [{"method": m, "photo": "p", "bucket": b, "k": k, "psnr": v + (2.0 if b == "10-20%" else 0.0)}
+            for b in ("10-20%", "20-30%", "50-60%") for k in range(6)
+            for m, v in (("ours_true_edges", 21.0 + 0.1 * k), ("ours_no_edges", 20.0 + 0.1 * k))]
+    c = ev.true_edges_gain(rows)
+    assert c.n == 12 and c.mean == pytest.approx(1.0) and c.verdict == "better"  # 10-20% is left out
+    with pytest.raises(ValueError, match="no rows"):
+        ev.true_edges_gain([r for r in rows if r["bucket"] == "10-20%"])
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--methods", "telea,deepfill"], "unknown deepfill"),
     (["--methods", ","], "--methods is empty"),
@@ -414,6 +443,27 @@ def test_edge_map_f1_known_cases():
     assert edge_map_f1(truth | outside, truth, hole) == 1.0
     with pytest.raises(ValueError, match="no hole"):
         edge_map_f1(truth, truth, np.zeros_like(hole))
+
+
+def test_compare_with_best_takes_the_better_baseline_in_each_bucket():
+    from edgeconnect_lib.evaluation import compare_with_best
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for bucket, (telea, ns) in {"10-20%": (20.0, 21.0), "20-30%": (19.0, 18.0)}.items():
+        for k in range(12):
+            noise = rng.normal(0, 0.01)
+            for method, value in (("ours", 20.5 + noise), ("telea", telea), ("ns", ns)):
+                rows.append({"method": method, "photo": "p", "bucket": bucket, "k": k, "psnr": value,
+                             "l1": 1.0 / value})
+    found = compare_with_best(rows, "ours", ("telea", "ns"), "psnr")
+    assert found["10-20%"][0] == "ns" and found["10-20%"][1].verdict == "worse"  # NS is the better one there
+    assert found["20-30%"][0] == "telea" and found["20-30%"][1].verdict == "better"
+    assert set(found) == {"10-20%", "20-30%", "all"}
+    low = compare_with_best(rows, "ours", ("telea", "ns"), "l1")  # lower is better: the best has the lowest L1
+    assert low["10-20%"][0] == "ns" and low["10-20%"][1].verdict == "worse"
+    with pytest.raises(ValueError, match="unknown metric"):
+        compare_with_best(rows, metric="fid")
 
 
 def test_line_coverage_known_cases():
