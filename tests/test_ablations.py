@@ -255,3 +255,14 @@ def test_lesson_09_solutions(capsys):
     for row in [known, full, answers["dropped"], answers["noisy"], *answers["thresholds"]]:
         assert np.isfinite(row["psnr"]) and 0 < row["ssim"] <= 1
     assert "high threshold" in capsys.readouterr().out
+
+
+def test_compare_takes_edge_f1_from_rows_that_hold_it_and_refuses_an_unknown_metric():
+    from edgeconnect_lib.ablations import compare
+
+    rows = [{"method": m, "photo": "p", "bucket": "10-20%", "k": k, "psnr": 20.0, "edge_f1": v + 0.01 * k}
+            for k in range(8) for m, v in (("ours_true_edges", 0.7), ("ours_no_edges", 0.3))]
+    found = compare(rows, "ours_true_edges", "ours_no_edges", "edge_f1")
+    assert found["all"].mean == pytest.approx(0.4) and found["all"].verdict == "better"
+    with pytest.raises(ValueError, match="choose one of"):
+        compare(rows, "ours_true_edges", "ours_no_edges", "fid")
