@@ -12,10 +12,11 @@ Written answers to the "why" questions.
    one sample is unchanged (both get the same +10 log10(1/r)), but averaged over buckets the small holes, lifted
    most, dominate, and every method looks good; scored in the hole only what the method invented counts.
 3. For every method the largest holes (50-60%) are hardest in absolute terms: the farther a pixel is from the known
-   region, the less any method knows about it (section 8: PSNR falls ring by ring). Relative to Telea, ours loses
-   most where the hole is mostly seam: Telea copies the border inwards and is nearly exact in the first pixels
-   (the 1-2 px ring), and in small, thin holes almost every pixel is near the border; deep inside large holes
-   Telea's smears are no better than our blur (section 8's inner rings), and the pictures of section 4 show both.
+   region, the less any method knows about it (section 8: PSNR falls ring by ring). Relative to Telea, ours gains
+   least where the hole is mostly seam: Telea copies the border inwards and is nearly exact in the first pixels
+   (the 1-2 px ring), and in small, thin holes almost every pixel is near the border, so at 10-20% the two are level;
+   deep inside large holes Telea's faceted smears fall behind our smooth fill (section 8: ours' gain grows from
+   +0.24 dB in the first ring to +1.19 dB in the deepest), and the pictures of section 4 show both.
 """
 from __future__ import annotations
 
