@@ -7,17 +7,17 @@
 Written answers to the "why" questions (measured at 128 px, 6 test photos, 1 hole per photo and bucket: 30 holes;
 each verdict is the course's rule, the paired difference to the true edges with its bootstrap 95% interval).
 
-1. The known region's edges alone land between the two, closer to the true ones: -0.19 dB against the true edges,
-   interval -0.45 to +0.07, no clear difference. Most of what the true edges give comes from the edges around the
-   hole; the edges inside it add little for this G_2.
-2. Quality follows the density, not the sigma: at sigma 2, raising the high threshold from 0.15 to 0.4 thins the map
-   from 7.2% to 3.4% of the pixels and raises the in-hole PSNR from 20.10 to 20.54 dB, as the sparse side of the
-   sigma sweep does. Fewer, stronger edges suit this G_2, whichever knob removes the weak ones.
-3. Neither damage hurts clearly: half the edge pixels dropped +0.02 dB (interval -0.11 to +0.15), 1% random edge
-   pixels -0.00 dB (-0.03 to +0.04). So G_2 does not read the map pixel by pixel: a contour with gaps still says
-   where a boundary runs, and isolated dots, unlike anything Canny draws, are ignored. It reads the edge map as a
-   coarse hint of where structure is, which is also why G_1's few, approximate edges give it so little (lesson 09,
-   section 2).
+1. The known region's edges alone land well below the true edges: -1.23 dB against them, interval
+   -1.50 to -0.96, worse. What the true edges give comes mostly from the edges inside the hole, the lines G_2
+   cannot see around it: that is the part G_1 (or a user, lesson 10) must supply.
+2. Quality follows the sigma's density only in part: at sigma 2, raising the high threshold from 0.15 to 0.4 thins
+   the map from 7.2% to 3.4% of the pixels and lowers the in-hole PSNR from 22.25 to 22.01 dB (the 0.3 threshold
+   gives 21.95). Dropping the weak edges of the training maps removes lines this G_2 uses; it was trained on
+   sigma-2 Canny with the default thresholds, and maps close to those suit it best.
+3. Dropping half of the edge pixels hurts clearly (-0.41 dB, interval -0.55 to -0.27); 1% random edge pixels hurt
+   only a little (-0.08 dB, -0.17 to -0.01), though also clearly. So G_2 reads the contours it is given, and a
+   contour with gaps says less; isolated dots, unlike anything Canny draws, it mostly ignores. This is why G_1's
+   partial, approximate edges give it only a small gain (lesson 09, section 2).
 """
 from __future__ import annotations
 
