@@ -616,14 +616,22 @@ def test_shipped_checkpoints_fit_the_budget_and_the_campaign_ones_load():
     folder = Path(__file__).resolve().parents[1] / "data" / "checkpoints"
     total = sum(p.stat().st_size for p in folder.rglob("*.pt"))
     assert total <= 40 * 2**20, f"data/checkpoints holds {total / 2**20:.1f} MiB, over the 40 MB budget"
-    for name, net in (("edge_resize_corpus.pt", "G_edge"), ("stage3_edge_prefill.pt", "G_inpaint")):
+    for name, net in (("edge_resize_corpus.pt", "G_edge"), ("stage3_grad_l1.pt", "G_inpaint")):
         ckpt = load_checkpoint(folder / "campaign" / name)
         assert ckpt["extra"]["stored_as"] == "float16" and ckpt["config"]["upsample"] == "resize"
         g = network_from_checkpoint(ckpt, net)
         assert g.upsample == "resize" and all(p.dtype == torch.float32 for p in g.parameters())
-    g2 = load_checkpoint(folder / "campaign" / "stage3_edge_prefill.pt")
+    g2 = load_checkpoint(folder / "campaign" / "stage3_grad_l1.pt")
     assert g2["config"]["stage"] == "edge-inpaint" and network_from_checkpoint(g2, "G_inpaint").prefill
     assert g2["config"]["edge_prefill"]  # trained on the G1 of edge_resize_corpus.pt shown the pull-push fill's edges
+    assert g2["config"]["grad_l1"] == 5.0  # the shipped stage 3 (data/README.md, stop 33)
+    # the shipped pipeline: float16 on disk, the campaign's networks, G1 shown the pull-push fill's edges
+    shipped = load_checkpoint(folder / "edgeconnect.pt")
+    assert shipped["metadata"]["stored_as"] == "float16"
+    from edgeconnect_lib.models import EdgeConnect
+
+    ec = EdgeConnect.load(folder / "edgeconnect.pt")
+    assert ec.G_edge.prefill and ec.G_inpaint.prefill and ec.G_inpaint.upsample == "resize"
 
 
 def test_save_authors_checkpoint_refuses_networks_the_authors_code_cannot_load(tmp_path):
