@@ -39,7 +39,7 @@ from .baselines import composite_known
 from .bootstrap import PairedComparison, compare_methods, format_comparison
 from .edges import canny_edges, edge_density, edge_support, gradients, smooth
 from .errors import UsageError
-from .evaluation import METRICS, STRUCTURE_METRICS, EvalItem, Method, pipeline_method, score_methods, summarize
+from .evaluation import HIGHER_IS_BETTER, METRICS, EvalItem, Method, pipeline_method, score_methods, summarize
 from .images import rgb_to_gray
 
 __all__ = [
@@ -292,11 +292,10 @@ def compare(rows: Sequence[Mapping[str, Any]], method: str, baseline: str, metri
     """``method`` against ``baseline`` on ``metric`` from per-sample rows, per bucket and ``"all"``: the paired
     bootstrap 95% interval of the mean difference and its verdict (:func:`~edgeconnect_lib.bootstrap.compare_methods`;
     L1 is lower-is-better; ``edge_f1`` needs rows scored with ``edge_f1=True``)."""
-    known = {**METRICS, **STRUCTURE_METRICS}
-    if metric not in known:
-        raise UsageError(f"metric {metric!r}: choose one of {', '.join(known)}")
+    if metric not in HIGHER_IS_BETTER:
+        raise UsageError(f"metric {metric!r}: choose one of {', '.join(HIGHER_IS_BETTER)}")
     return compare_methods(_per_sample(rows, "compare"), method, baseline, metric,
-                           higher_is_better=known[metric], seed=seed)
+                           higher_is_better=HIGHER_IS_BETTER[metric], seed=seed)
 
 
 def edges_verdict(rows: Sequence[Mapping[str, Any]], with_edges: str, without: str = "ours_no_edges",

@@ -234,6 +234,13 @@ def readable_checkpoint(folder: str | Path, map_location: str | torch.device = "
     return None, skipped
 
 
+def _as_float16(networks: Mapping[str, Mapping[str, torch.Tensor]]) -> dict[str, dict[str, torch.Tensor]]:
+    """The state dicts ``networks`` with every float32 tensor stored as float16 (other dtypes as they are): how the
+    course's checkpoints halve their size. Loading copies them back into float32 networks."""
+    return {name: {key: (value.half() if value.dtype == torch.float32 else value) for key, value in state.items()}
+            for name, state in networks.items()}
+
+
 #: What :func:`export_weights` keeps of a full checkpoint: enough to load the networks and to say how they were made.
 EXPORT_KEYS = ("format", "stage", "iteration", "config", "networks", "network_configs", "torch_version", "extra")
 
@@ -251,9 +258,7 @@ def export_weights(src: str | Path, dst: str | Path, half: bool = False) -> Path
     ckpt = load_checkpoint(src)
     out = {k: ckpt[k] for k in EXPORT_KEYS if k in ckpt}
     if half:
-        out["networks"] = {name: {key: (value.half() if value.dtype == torch.float32 else value)
-                                  for key, value in state.items()}
-                           for name, state in ckpt["networks"].items()}
+        out["networks"] = _as_float16(ckpt["networks"])
         out["extra"] = {**out.get("extra", {}), "stored_as": "float16"}
     return atomic_save(out, Path(dst))
 
@@ -275,9 +280,7 @@ def save_pipeline(path: str | os.PathLike, networks: Mapping[str, nn.Module], si
     float32 networks)."""
     entries = network_entries(networks)
     if half:
-        entries["networks"] = {name: {key: (value.half() if value.dtype == torch.float32 else value)
-                                      for key, value in state.items()}
-                               for name, state in entries["networks"].items()}
+        entries["networks"] = _as_float16(entries["networks"])
         metadata = {**metadata, "stored_as": "float16"}
     obj = {"format": PIPELINE_FORMAT, **entries, "sigma": float(sigma), "metadata": dict(metadata)}
     return atomic_save(obj, Path(path))

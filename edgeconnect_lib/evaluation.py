@@ -127,6 +127,8 @@ Method = Callable[[np.ndarray, np.ndarray], np.ndarray]
 METRICS: dict[str, bool] = {"psnr": True, "ssim": True, "l1": False}
 #: The structure measure, added to :data:`METRICS`' scores by ``evaluate(..., edge_f1=True)`` (the command line).
 STRUCTURE_METRICS: dict[str, bool] = {"edge_f1": True}
+#: Every measure a row of :func:`score_methods` can hold, and whether higher is better.
+HIGHER_IS_BETTER: dict[str, bool] = {**METRICS, **STRUCTURE_METRICS}
 _METRIC_TITLES = {"psnr": "PSNR (dB)", "ssim": "SSIM", "l1": "L1", "edge_f1": "edge F1"}
 _UNITS = {"psnr": "dB"}
 
@@ -473,7 +475,7 @@ def comparison_lines(rows: Sequence[Mapping[str, Any]], pairs: Sequence[tuple[st
     for method, baseline in pairs:
         mine = [r for r in rows if r["method"] in (method, baseline)]
         for metric in _metrics_in(mine):
-            higher = {**METRICS, **STRUCTURE_METRICS}[metric]
+            higher = HIGHER_IS_BETTER[metric]
             found = compare_methods(mine, method, baseline, metric, higher_is_better=higher, seed=seed)
             digits = 2 if metric == "psnr" else 3 if metric in ("ssim", "edge_f1") else 4
             cells = [f"{bucket} {format_comparison(c, _UNITS.get(metric, ''), digits)}" for bucket, c in found.items()]
@@ -497,10 +499,9 @@ def compare_with_best(rows: Sequence[Mapping[str, Any]], method: str = "ours",
     """
     from .bootstrap import compare_methods
 
-    higher = {**METRICS, **STRUCTURE_METRICS}.get(metric)
+    higher = HIGHER_IS_BETTER.get(metric)
     if higher is None:
-        raise UsageError(f"compare_with_best: unknown metric {metric!r}; choose one of "
-                         f"{', '.join((*METRICS, *STRUCTURE_METRICS))}")
+        raise UsageError(f"compare_with_best: unknown metric {metric!r}; choose one of {', '.join(HIGHER_IS_BETTER)}")
     if not baselines:
         raise UsageError("compare_with_best: no baselines given")
     found = {b: compare_methods(rows, method, b, metric, higher_is_better=higher, seed=seed) for b in baselines}

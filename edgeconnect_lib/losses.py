@@ -206,6 +206,14 @@ def seam_band(mask: torch.Tensor, width: int) -> torch.Tensor:
     return hole * near_known
 
 
+def _check_image_mask(who: str, output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
+    """Raise naming ``who`` unless ``output`` and ``target`` are (B, C, H, W) of one shape and ``mask`` (B, 1, H, W)."""
+    if output.shape != target.shape or mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[0] != output.shape[0] \
+            or mask.shape[2:] != output.shape[2:]:
+        raise UsageError(f"{who}: output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
+                         f"{tuple(mask.shape)} must be (B, C, H, W), (B, C, H, W) and (B, 1, H, W)")
+
+
 def seam_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, width: int = 3) -> torch.Tensor:
     """Mean ``|output - target|`` over the seam band (:func:`seam_band`): the first ``width`` pixels inside the hole.
 
@@ -214,10 +222,7 @@ def seam_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, widt
     the known region, and the hole-normalised ``L_l1`` weighs them like any other hole pixel. 0 when the band
     is empty.
     """
-    if output.shape != target.shape or mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[0] != output.shape[0] \
-            or mask.shape[2:] != output.shape[2:]:
-        raise UsageError(f"seam_l1: output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
-                         f"{tuple(mask.shape)} must be (B, C, H, W), (B, C, H, W) and (B, 1, H, W)")
+    _check_image_mask("seam_l1", output, target, mask)
     band = seam_band(mask, width).to(output.dtype)
     count = band.sum() * output.shape[1]
     total = ((output - target).abs() * band).sum()
@@ -234,10 +239,7 @@ def gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     here its differences count in full. The paper gets sharp structure from the perceptual and style losses on
     ImageNet VGG19 features, which the course trains without (no weights offline). 0 when there is no hole.
     """
-    if output.shape != target.shape or mask.dim() != 4 or mask.shape[1] != 1 or mask.shape[0] != output.shape[0] \
-            or mask.shape[2:] != output.shape[2:]:
-        raise UsageError(f"gradient_l1: output {tuple(output.shape)}, target {tuple(target.shape)} and mask "
-                         f"{tuple(mask.shape)} must be (B, C, H, W), (B, C, H, W) and (B, 1, H, W)")
+    _check_image_mask("gradient_l1", output, target, mask)
     hole = (mask > 0.5).to(output.dtype)
     total, count = output.new_zeros(()), output.new_zeros(())
     for dim in (-1, -2):  # horizontal, then vertical neighbours

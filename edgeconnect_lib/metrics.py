@@ -349,6 +349,14 @@ def hole_bbox_ssim(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> fl
     return float(structural_similarity(p, t, channel_axis=-1, data_range=1.0))
 
 
+def _within(edges: np.ndarray, tolerance: int) -> np.ndarray:
+    """The pixels within ``tolerance`` px (Chebyshev) of an edge of the bool map ``edges``: its dilation by a
+    square of side ``2 * tolerance + 1``."""
+    import cv2
+
+    return cv2.dilate(edges.astype(np.uint8), np.ones((2 * tolerance + 1,) * 2, np.uint8)) > 0
+
+
 def edge_map_f1(drawn: np.ndarray, truth: np.ndarray, mask: np.ndarray, tolerance: int = EDGE_TOLERANCE) -> float:
     """F1 of a binary edge map ``drawn`` against the true edges ``truth``, hole pixels only (all (H, W)).
 
@@ -359,17 +367,13 @@ def edge_map_f1(drawn: np.ndarray, truth: np.ndarray, mask: np.ndarray, toleranc
     an edge map itself, e.g. what G1 draws in the hole (``evaluate``'s G1 section, issue 18) against the Canny
     edges of a classical fill.
     """
-    import cv2
-
     hole = np.asarray(mask) != 0
     drawn, truth = np.asarray(drawn) != 0, np.asarray(truth) != 0
     if drawn.shape != hole.shape or truth.shape != hole.shape:
         raise UsageError(f"shapes differ: drawn {drawn.shape}, truth {truth.shape}, mask {hole.shape}")
     if not hole.any():
         raise UsageError("the mask has no hole pixel: nothing to score")
-    kernel = np.ones((2 * tolerance + 1, 2 * tolerance + 1), np.uint8)
-    near_true = cv2.dilate(truth.astype(np.uint8), kernel) > 0
-    near_drawn = cv2.dilate(drawn.astype(np.uint8), kernel) > 0
+    near_true, near_drawn = _within(truth, tolerance), _within(drawn, tolerance)
     drawn, wanted = drawn & hole, truth & hole
     if not drawn.any() and not wanted.any():
         return 1.0
@@ -407,8 +411,6 @@ def line_coverage(result: np.ndarray, line: np.ndarray, sigma: float = 2.0, tole
     line "followed" at a coverage of at least one half (issue 18); compare with the coverage of the same line by the
     fill made without it, since a fill may have an edge there anyway (``benchmarks/line_follow.py``).
     """
-    import cv2
-
     line = np.asarray(line) != 0
     result = np.asarray(result, np.float32)
     if result.shape[:2] != line.shape:
@@ -416,5 +418,4 @@ def line_coverage(result: np.ndarray, line: np.ndarray, sigma: float = 2.0, tole
     if not line.any():
         raise UsageError("line_coverage: the line has no pixel: nothing to follow")
     edges = canny_edges(rgb_to_gray(np.clip(result, 0, 1)), sigma=sigma)
-    near = cv2.dilate(edges.astype(np.uint8), np.ones((2 * tolerance + 1,) * 2, np.uint8)) > 0
-    return float((near & line).sum() / line.sum())
+    return float((_within(edges, tolerance) & line).sum() / line.sum())
