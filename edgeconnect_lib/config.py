@@ -106,6 +106,7 @@ class TrainConfig:
     style: float = 250.0                # lambda_s
     seam_l1: float = 0.0                # extra L1 on the first seam_width px inside the hole (not in the paper; losses.seam_l1)
     grad_l1: float = 0.0                # L1 of G2's image gradients against the photo's, in the hole (not in the paper; losses.gradient_l1)
+    edge_grad_l1: float = 0.0           # the same on the pixels beside the edges G2 is given (not in the paper; losses.edge_gradient_l1)
     seam_width: int = 3
     edge_bce: float = 0.0               # class-balanced BCE of G1's edges in the hole (not in the paper; losses.balanced_bce)
     # --- speed -----------------------------------------------------------------------

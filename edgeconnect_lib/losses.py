@@ -38,6 +38,7 @@ __all__ = [
     "seam_band",
     "seam_l1",
     "gradient_l1",
+    "edge_gradient_l1",
     "gram_matrix",
     "PerceptualStyleLoss",
     "edge_generator_objective",
@@ -69,6 +70,8 @@ class LossWeights:
     - ``grad_l1`` (default 0, **not in the paper**): the weight of :func:`gradient_l1`, an L1 on G2's image
       gradients in the hole, a stand-in for the structure the paper's VGG19 losses reward, which the course trains
       without (no ImageNet weights offline, and VGG19 costs most of a CPU step).
+    - ``edge_grad_l1`` (default 0, **not in the paper**): the weight of :func:`edge_gradient_l1`, the same L1 on
+      the pixel pairs beside the edges G2 was given, so that it draws the lines it is given sharply.
 
     (The authors' repository also has fallback defaults, style 1, perceptual 1, adversarial 0.01, that are
     not the paper's; its example config, like these defaults, matches the paper.)
@@ -85,6 +88,7 @@ class LossWeights:
     seam_width: int = 3
     edge_bce: float = 0.0
     grad_l1: float = 0.0
+    edge_grad_l1: float = 0.0
 
     def __post_init__(self) -> None:
         _check_kind(self.gan, "gan")
@@ -229,7 +233,8 @@ def seam_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, widt
     return torch.where(count > 0, total / count.clamp_min(1), total.new_zeros(()))
 
 
-def gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                where: torch.Tensor | None = None) -> torch.Tensor:
     """L1 of the image gradients in the hole: the mean of ``|d output - d target|`` over the horizontal and vertical
     differences of neighbouring pixels (``d x = x[.., j+1] - x[.., j]``) of which at least one lies in the hole.
 
@@ -238,9 +243,15 @@ def gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
     same place. ``L_l1`` weighs a one-pixel-wide edge like any other pixel, so a blur that halves it costs little;
     here its differences count in full. The paper gets sharp structure from the perceptual and style losses on
     ImageNet VGG19 features, which the course trains without (no weights offline). 0 when there is no hole.
+
+    ``where`` (optional, ``(B, 1, H, W)`` in [0, 1]) weighs each pair by the larger of its two pixels' values, so
+    only the pairs on (or beside) those pixels count: :func:`edge_gradient_l1` passes the edge map G2 was given.
     """
     _check_image_mask("gradient_l1", output, target, mask)
     hole = (mask > 0.5).to(output.dtype)
+    if where is not None:
+        _check_image_mask("gradient_l1 (where)", output, target, where)
+        hole = hole * where.to(output.dtype)
     total, count = output.new_zeros(()), output.new_zeros(())
     for dim in (-1, -2):  # horizontal, then vertical neighbours
         n = output.shape[dim] - 1
@@ -250,6 +261,23 @@ def gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) 
         total = total + ((d_out - d_target).abs() * pair).sum()
         count = count + pair.sum() * output.shape[1]
     return torch.where(count > 0, total / count.clamp_min(1), total.new_zeros(()))
+
+
+def edge_gradient_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
+                     edges: torch.Tensor) -> torch.Tensor:
+    """:func:`gradient_l1` on the lines G2 was given: only the pixel pairs in the hole on or beside an edge of
+    ``edges`` (the edge map G2 sees, widened by one pixel with a 3x3 max), weighted by the edge's strength.
+
+    **Not in EdgeConnect.** The whole point of the paper is that G2 paints *along* the edges it is given (Sec. 3.2);
+    ``L_l1`` and :func:`gradient_l1` spread their weight over the whole hole, where edges are a few per cent of the
+    pixels, so a fill that leaves a given line soft costs little. Here the step across each given line counts on its
+    own: with the photo's true edges (``true_edge_share``) a missing step is penalised; with a wrong edge from G1
+    (no step in the photo) a drawn step is. 0 when no edge lies in the hole.
+    """
+    if edges.dim() != 4 or edges.shape[1] != 1:
+        raise UsageError(f"edge_gradient_l1: edges must be (B, 1, H, W), got {tuple(edges.shape)}")
+    near = F.max_pool2d(edges.detach().to(output.dtype), 3, stride=1, padding=1)
+    return gradient_l1(output, target, mask, where=near)
 
 
 def masked_l1(output: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -450,6 +478,7 @@ def inpaint_generator_objective(
     fake_logits: torch.Tensor,
     perceptual_style: PerceptualStyleLoss | None,
     weights: LossWeights = LossWeights(),
+    edges: torch.Tensor | None = None,
 ) -> dict[str, torch.Tensor]:
     """G2's objective (Sec. 3.2): ``L_G2 = l_l1 L_l1 + l_adv2 L_adv2 + l_p L_perc + l_s L_style``.
 
@@ -460,7 +489,9 @@ def inpaint_generator_objective(
 
     With ``perceptual_style=None``, or both VGG weights 0, VGG19 is not run and those two terms are 0.
     With ``weights.seam_l1 > 0`` (not in the paper) a term ``"loss_G_seam"`` = ``seam_l1 * seam_l1(...)`` is added,
-    with ``weights.grad_l1 > 0`` (not in the paper either) a term ``"loss_G_grad"`` = ``grad_l1 * gradient_l1(...)``.
+    with ``weights.grad_l1 > 0`` (not in the paper either) a term ``"loss_G_grad"`` = ``grad_l1 * gradient_l1(...)``,
+    and with ``weights.edge_grad_l1 > 0`` a term ``"loss_G_edge_grad"`` = ``edge_grad_l1 * edge_gradient_l1(...,
+    edges)``; it needs ``edges``, the edge map G2 was given.
     """
     # lambda_l1 * L_l1 (normalised by the hole ratio)
     l1 = weights.l1 * masked_l1(outputs, images, masks)
@@ -479,5 +510,10 @@ def inpaint_generator_objective(
     if weights.grad_l1 > 0:
         # the course's stand-in for the structure the VGG19 losses reward (not in the paper)
         terms["loss_G_grad"] = weights.grad_l1 * gradient_l1(outputs, images, masks)
+    if weights.edge_grad_l1 > 0:
+        # the same on the lines G2 was given: draw them sharply (not in the paper)
+        if edges is None:
+            raise UsageError("inpaint_generator_objective: edge_grad_l1 > 0 needs edges, the edge map G2 was given")
+        terms["loss_G_edge_grad"] = weights.edge_grad_l1 * edge_gradient_l1(outputs, images, masks, edges)
     terms["loss_G"] = sum(terms.values())
     return terms

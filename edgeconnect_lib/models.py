@@ -135,7 +135,7 @@ def _loss_weights(cfg: TrainConfig) -> LossWeights:
     return LossWeights(edge_adv=cfg.edge_adv, edge_fm=cfg.edge_fm, l1=cfg.l1, inpaint_adv=cfg.inpaint_adv,
                        perceptual=cfg.perceptual, style=cfg.style, gan=cfg.gan,
                        seam_l1=cfg.seam_l1, seam_width=cfg.seam_width, edge_bce=cfg.edge_bce,
-                       grad_l1=cfg.grad_l1)
+                       grad_l1=cfg.grad_l1, edge_grad_l1=cfg.edge_grad_l1)
 
 
 @contextlib.contextmanager
@@ -413,12 +413,12 @@ class InpaintModel(_TrainableModel):
         return inpaint_outputs(self.run.get("G_inpaint", self.G_inpaint), images, edges, masks,
                                self.G_inpaint.colour_reference, self.G_inpaint.prefill)
 
-    def _generator_terms(self, x: Batch, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _generator_terms(self, x: Batch, outputs: torch.Tensor, edges: torch.Tensor) -> dict[str, torch.Tensor]:
         with _frozen(self.D_inpaint), self.precision.autocast():
             fake_logits, _ = self.D_inpaint(outputs)
             # L_G2 = l_l1 L_l1 + l_adv2 L_adv2 + l_p L_perc + l_s L_style, on the raw outputs (authors' code)
             return inpaint_generator_objective(outputs, x.images, x.masks, fake_logits, self.perceptual_style,
-                                               self.weights)
+                                               self.weights, edges)
 
     @staticmethod
     def _image_metrics(x: Batch, outputs: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -437,7 +437,7 @@ class InpaintModel(_TrainableModel):
         loss_D, _ = self._discriminator_step("D_inpaint", x.images, outputs)
         opt_G = self.optimizers["G_inpaint"]
         opt_G.zero_grad(set_to_none=True)
-        terms = self._generator_terms(x, outputs)
+        terms = self._generator_terms(x, outputs, edges)
         self.precision.backward_step(terms["loss_G"], opt_G)
         self.precision.update()
         return self._floats({"loss_D": loss_D, **terms, **self._image_metrics(x, outputs)})
@@ -500,7 +500,7 @@ class JointModel(InpaintModel):
         opts = (self.optimizers["G_inpaint"], self.optimizers["G_edge"])
         for opt in opts:
             opt.zero_grad(set_to_none=True)
-        terms = self._generator_terms(x, outputs)
+        terms = self._generator_terms(x, outputs, edges)
         self.precision.backward_step(terms["loss_G"], *opts)
         self.precision.update()
         return self._floats({"loss_D": loss_D, **terms, **self._image_metrics(x, outputs),

@@ -26,7 +26,7 @@ ON_ERROR_MODES: tuple[str, ...] = ("raise", "skip")
 #: The loss weights of ``losses.LossWeights`` and ``config.TrainConfig`` (Eq. 2 and Eq. 7 of the paper, and the
 #: course's extra terms).
 LOSS_WEIGHTS: tuple[str, ...] = (
-    "edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce", "grad_l1",
+    "edge_adv", "edge_fm", "l1", "inpaint_adv", "perceptual", "style", "seam_l1", "edge_bce", "grad_l1", "edge_grad_l1",
 )
 #: Mixed precision of the networks.
 AMP_KINDS: tuple[str, ...] = ("auto", "off", "bf16", "fp16")

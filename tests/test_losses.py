@@ -391,6 +391,40 @@ def test_gradient_l1_rewards_a_step_in_the_right_place_and_joins_the_objective_o
         gradient_l1(flat, photo, mask[:, :, :8])
 
 
+
+def test_edge_gradient_l1_scores_only_the_steps_beside_the_given_edges():
+    from edgeconnect_lib.losses import edge_gradient_l1, gradient_l1
+
+    photo = torch.zeros(1, 3, 16, 16)
+    photo[..., 8:] = 1.0  # a vertical step between columns 7 and 8
+    mask = torch.zeros(1, 1, 16, 16)
+    mask[..., 4:12, 4:12] = 1
+    edges = torch.zeros(1, 1, 16, 16)
+    edges[..., 8] = 1.0  # the given line, on the step
+    flat = torch.full_like(photo, 0.5)
+    assert edge_gradient_l1(photo, photo, mask, edges).item() == 0
+    # the line widened to columns 7-9; pairs touching it in the hole: horizontal pairs (6,7) ... (9,10), 4 x 8
+    # rows, and vertical pairs in columns 7-9, 3 x 9; the flat fill misses the one step on each of the 8 rows
+    pairs = 3 * (4 * 8 + 3 * 9)
+    assert edge_gradient_l1(flat, photo, mask, edges).item() == pytest.approx(3 * 8 / pairs)
+    # the same miss weighs more than over the whole hole, where the step is one pair in 18 per row
+    assert edge_gradient_l1(flat, photo, mask, edges).item() > 2 * gradient_l1(flat, photo, mask).item()
+    # a wrong step away from the given line is not this term's business; no line in the hole gives 0, no NaN
+    wrong = photo.clone()
+    wrong[..., 4:12, 4] = 0.7
+    assert edge_gradient_l1(wrong, photo, mask, edges).item() == 0
+    assert edge_gradient_l1(flat, photo, mask, torch.zeros_like(edges)).item() == 0
+    half = edge_gradient_l1(flat, photo, mask, 0.5 * edges)  # a soft edge of G1: the same weighted mean
+    assert half.item() == pytest.approx(3 * 8 / pairs)
+    logits = torch.zeros(1, 1, 2, 2)
+    weights = LossWeights(perceptual=0, style=0, edge_grad_l1=3.0)
+    terms = inpaint_generator_objective(flat, photo, mask, logits, None, weights, edges)
+    torch.testing.assert_close(terms["loss_G_edge_grad"], 3.0 * edge_gradient_l1(flat, photo, mask, edges))
+    with pytest.raises(ValueError, match="needs edges"):
+        inpaint_generator_objective(flat, photo, mask, logits, None, weights)
+    with pytest.raises(ValueError, match="edge_gradient_l1"):
+        edge_gradient_l1(flat, photo, mask, edges[:, 0])
+
 # ------------------------------------------------------------------------------------------------------------
 # balanced_bce: the optional supervised term of G1 (HED's class-balanced cross-entropy; not in the paper)
 # ------------------------------------------------------------------------------------------------------------

@@ -99,6 +99,28 @@ def test_edge_inpaint_stage_keeps_the_edge_model_frozen():
     assert not model.G_edge.training  # eval mode: no spectral-norm power iteration
 
 
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_edge_grad_l1_is_scored_on_the_edges_g2_was_given(share, monkeypatch):
+    import edgeconnect_lib.models as models_module
+
+    torch.manual_seed(0)
+    model = build_model(_cfg("edge-inpaint", true_edge_share=share, edge_grad_l1=2.0), EdgeGenerator(8, 1)).setup("cpu")
+    seen = {}
+    objective = models_module.inpaint_generator_objective
+
+    def spy(*args, **kwargs):
+        seen["edges"] = args[-1]
+        return objective(*args, **kwargs)
+
+    monkeypatch.setattr(models_module, "inpaint_generator_objective", spy)
+    batch = _batch()
+    out = model.train_step(batch)
+    assert np.isfinite(out["loss_G_edge_grad"]) and out["loss_G_edge_grad"] >= 0
+    x = model._batch(batch)
+    # the true edges (share 1), or G1's guess in the hole (share 0): never the true edges there
+    assert torch.equal(seen["edges"], x.edges) == (share == 1.0)
+
 @pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
 def test_true_edge_share_gives_training_samples_the_true_edges_and_validation_g1s(share):
     torch.manual_seed(0)
