@@ -616,7 +616,8 @@ def test_shipped_checkpoints_fit_the_budget_and_the_campaign_ones_load():
     folder = Path(__file__).resolve().parents[1] / "data" / "checkpoints"
     total = sum(p.stat().st_size for p in folder.rglob("*.pt"))
     assert total <= 40 * 2**20, f"data/checkpoints holds {total / 2**20:.1f} MiB, over the 40 MB budget"
-    for name, net in (("edge_resize_corpus.pt", "G_edge"), ("stage3_grad_l1.pt", "G_inpaint")):
+    for name, net in (("edge_resize_corpus.pt", "G_edge"), ("stage3_grad_l1.pt", "G_inpaint"),
+                      ("stage3_edge_grad.pt", "G_inpaint")):
         ckpt = load_checkpoint(folder / "campaign" / name)
         assert ckpt["extra"]["stored_as"] == "float16" and ckpt["config"]["upsample"] == "resize"
         g = network_from_checkpoint(ckpt, net)
@@ -625,6 +626,8 @@ def test_shipped_checkpoints_fit_the_budget_and_the_campaign_ones_load():
     assert g2["config"]["stage"] == "edge-inpaint" and network_from_checkpoint(g2, "G_inpaint").prefill
     assert g2["config"]["edge_prefill"]  # trained on the G1 of edge_resize_corpus.pt shown the pull-push fill's edges
     assert g2["config"]["grad_l1"] == 5.0  # the shipped stage 3 (data/README.md, stop 33)
+    e = load_checkpoint(folder / "campaign" / "stage3_edge_grad.pt")  # its continuation with the edge term (stop 34)
+    assert e["config"]["grad_l1"] == 5.0 and e["config"]["edge_grad_l1"] == 5.0 and "G_edge" not in e["networks"]
     # the shipped pipeline: float16 on disk, the campaign's networks, G1 shown the pull-push fill's edges
     shipped = load_checkpoint(folder / "edgeconnect.pt")
     assert shipped["metadata"]["stored_as"] == "float16"
