@@ -50,6 +50,7 @@ from .losses import (
 )
 from .metrics import binary_precision_recall, psnr_per_image
 from .networks import use_single_output_conv
+from .options import LOSS_WEIGHTS
 from .pipeline import (  # re-exported: lessons and tests import them from here
     EdgeConnect,
     InpaintResult,
@@ -132,10 +133,8 @@ def _adam(params, lr: float, cfg: TrainConfig) -> torch.optim.Adam:
 
 
 def _loss_weights(cfg: TrainConfig) -> LossWeights:
-    return LossWeights(edge_adv=cfg.edge_adv, edge_fm=cfg.edge_fm, l1=cfg.l1, inpaint_adv=cfg.inpaint_adv,
-                       perceptual=cfg.perceptual, style=cfg.style, gan=cfg.gan,
-                       seam_l1=cfg.seam_l1, seam_width=cfg.seam_width, edge_bce=cfg.edge_bce,
-                       grad_l1=cfg.grad_l1, edge_grad_l1=cfg.edge_grad_l1)
+    # every weight of options.LOSS_WEIGHTS, so that a new term needs no line here
+    return LossWeights(gan=cfg.gan, seam_width=cfg.seam_width, **{name: getattr(cfg, name) for name in LOSS_WEIGHTS})
 
 
 @contextlib.contextmanager
